@@ -1,0 +1,52 @@
+# SDP top-level build. `make deps` once, then `make`, `make test`, `make demo`.
+include kernel.conf
+
+KERNEL_RELEASE := $(KERNEL_ABI)-$(KERNEL_FLAVOUR)
+SDP_CACHE      ?= $(CURDIR)/.cache
+KCACHE         := $(SDP_CACHE)/kernel/$(KERNEL_RELEASE)
+KDIR           ?= $(KCACHE)/kdir
+BUILD          ?= $(CURDIR)/build
+JOBS           ?= $(shell nproc)
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+
+export SDP_CACHE KERNEL_RELEASE
+
+.PHONY: all deps userspace kmod bpf test unit-test vm-test demo bench clean check-deps style
+
+all: userspace bpf kmod
+
+deps:
+	scripts/deps.sh
+
+check-deps:
+	@scripts/deps.sh --check
+
+$(BUILD)/CMakeCache.txt: CMakeLists.txt | check-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE)
+
+userspace: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+bpf: userspace
+
+kmod: check-deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod W=1 modules
+	@scripts/check-module-btf.sh kmod/sdp.ko
+
+unit-test: userspace
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+vm-test: all
+	tests/vm/run-all.sh
+
+test: unit-test vm-test
+
+demo: all
+	vm/run -- tests/vm/demo.sh
+
+bench: all
+	vm/run --cpus 2 --memory 2G -- tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null

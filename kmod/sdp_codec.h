@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sdp_codec.h - validate and build SDP headers. Kernel-free: used by the
+ * module's receive path, the host unit tests and the parser fuzzer.
+ *
+ * sdp_parse_header() is the only place received header bytes are trusted;
+ * everything after it works on the host-order struct sdp_pkt_info.
+ */
+#ifndef SDP_CODEC_H
+#define SDP_CODEC_H
+
+#include "sdp_wire.h"
+
+/*
+ * Why a packet was dropped. The names double as counter names in
+ * /proc/net/sdp_stats ("drop_<name>"), so keep them stable.
+ */
+#define SDP_DROP_REASONS(X)						\
+	X(NONE, "none")							\
+	X(TRUNCATED, "truncated")	/* shorter than its header */	\
+	X(BAD_TYPE, "bad_type")		/* unknown packet type */	\
+	X(BAD_VERSION, "bad_version")					\
+	X(BAD_HEADER, "bad_header")	/* doff, reserved or flags */	\
+	X(BAD_LENGTH, "bad_length")	/* msg_len / record size */	\
+	X(BAD_OFFSET, "bad_offset")	/* bytes beyond the message */	\
+	X(NO_SOCKET, "no_socket")	/* no socket on dport */	\
+	X(UNKNOWN_RPC, "unknown_rpc")	/* no such RPC */		\
+	X(DUPLICATE, "duplicate")	/* all bytes already here */	\
+	X(OLD_RPC, "old_rpc")		/* request id already served */	\
+	X(MISMATCH, "mismatch")		/* contradicts RPC state */	\
+	X(NO_MEMORY, "no_memory")	/* buffer limits reached */	\
+	X(TOO_MANY_GAPS, "too_many_gaps")				\
+	X(NEEDS_KEY, "needs_key")	/* keyed packet, no key */	\
+	X(CSUM, "checksum")
+
+#define SDP_DROP_ENUM(name, str) SDP_DROP_##name,
+enum sdp_drop_reason {
+	SDP_DROP_REASONS(SDP_DROP_ENUM)
+	SDP_DROP_MAX
+};
+#undef SDP_DROP_ENUM
+
+/* A parsed header in host byte order. */
+struct sdp_pkt_info {
+	u8  type;
+	u8  flags;
+	u8  epoch;
+	u16 sport;
+	u16 dport;
+	u32 seq;
+	u64 rpc_id;
+	unsigned int hdr_len;
+	/* DATA */
+	u32 msg_len;
+	u32 incoming;
+	u16 rec_plain;
+	u32 payload_len;	/* bytes after the header */
+	/* GRANT, RESEND */
+	u32 offset;
+	u32 length;
+};
+
+/*
+ * Wire length of a message: plaintext bytes when no records are used,
+ * otherwise full records of rec_plain bytes each plus 'overhead' bytes of
+ * record header and tag per record.
+ */
+static inline u64 sdp_wire_len(u32 msg_len, u16 rec_plain, u32 overhead)
+{
+	u64 nrec;
+
+	if (!rec_plain)
+		return msg_len;
+	nrec = msg_len ? ((u64)msg_len + rec_plain - 1) / rec_plain : 1;
+	return (u64)msg_len + nrec * overhead;
+}
+
+/*
+ * Validate a received header. 'buf' holds at least 'len' contiguous bytes
+ * (the caller linearises the header); 'pkt_len' is the whole L4 length.
+ * 'record_overhead' is the per-record overhead of the epoch's cipher, 0
+ * when the packet carries no key epoch.
+ */
+static inline enum sdp_drop_reason
+sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
+		 u32 record_overhead, struct sdp_pkt_info *pi)
+{
+	const struct sdp_common_hdr *c = (const struct sdp_common_hdr *)buf;
+	unsigned int hlen;
+
+	if (len < sizeof(*c) || pkt_len < sizeof(*c))
+		return SDP_DROP_TRUNCATED;
+	hlen = sdp_hdr_len(c->type);
+	if (!hlen)
+		return SDP_DROP_BAD_TYPE;
+	if (len < hlen || pkt_len < hlen)
+		return SDP_DROP_TRUNCATED;
+	if ((c->vflags >> 4) != SDP_VERSION || (c->vflags & 0x0f))
+		return SDP_DROP_BAD_VERSION;
+	if (c->doff != (hlen / 4) << 4 || c->reserved0 ||
+	    (c->flags & ~SDP_F_FLAGS_KNOWN) || c->window || c->urgent)
+		return SDP_DROP_BAD_HEADER;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->type = c->type;
+	pi->flags = c->flags;
+	pi->epoch = c->epoch;
+	pi->sport = be16_to_cpu(c->sport);
+	pi->dport = be16_to_cpu(c->dport);
+	pi->seq = be32_to_cpu(c->seq);
+	pi->rpc_id = be64_to_cpu(c->rpc_id);
+	pi->hdr_len = hlen;
+	pi->payload_len = (u32)(pkt_len - hlen);
+
+	if (!pi->rpc_id)
+		return SDP_DROP_BAD_HEADER;
+
+	switch (c->type) {
+	case SDP_PKT_DATA: {
+		const struct sdp_data_hdr *d = (const struct sdp_data_hdr *)buf;
+		u64 wire;
+
+		if (d->reserved1 || d->reserved2)
+			return SDP_DROP_BAD_HEADER;
+		pi->msg_len = be32_to_cpu(d->msg_len);
+		pi->incoming = be32_to_cpu(d->incoming);
+		pi->rec_plain = be16_to_cpu(d->rec_plain);
+		if (pi->msg_len > SDP_MAX_MESSAGE)
+			return SDP_DROP_BAD_LENGTH;
+		/* Records exactly when a key epoch is in use. */
+		if (!pi->epoch != !pi->rec_plain ||
+		    pi->rec_plain > SDP_RECORD_PLAIN_MAX)
+			return SDP_DROP_BAD_LENGTH;
+		wire = sdp_wire_len(pi->msg_len, pi->rec_plain,
+				    record_overhead);
+		if (pi->payload_len == 0 && wire != 0)
+			return SDP_DROP_BAD_LENGTH;
+		if ((u64)pi->seq + pi->payload_len > wire)
+			return SDP_DROP_BAD_OFFSET;
+		if (pi->incoming > wire)
+			pi->incoming = (u32)wire;
+		break;
+	}
+	case SDP_PKT_GRANT: {
+		const struct sdp_grant_hdr *g = (const struct sdp_grant_hdr *)buf;
+
+		if (c->seq || g->reserved)
+			return SDP_DROP_BAD_HEADER;
+		pi->offset = be32_to_cpu(g->offset);
+		break;
+	}
+	case SDP_PKT_RESEND: {
+		const struct sdp_resend_hdr *r = (const struct sdp_resend_hdr *)buf;
+
+		if (c->seq)
+			return SDP_DROP_BAD_HEADER;
+		pi->offset = be32_to_cpu(r->offset);
+		pi->length = be32_to_cpu(r->length);
+		if ((u64)pi->offset + pi->length > SDP_MAX_MESSAGE * 2ULL)
+			return SDP_DROP_BAD_OFFSET;
+		break;
+	}
+	default:
+		if (c->seq)
+			return SDP_DROP_BAD_HEADER;
+		break;
+	}
+	/* Control packets carry nothing after the header (yet). */
+	if (c->type != SDP_PKT_DATA && pi->payload_len)
+		return SDP_DROP_BAD_LENGTH;
+	return SDP_DROP_NONE;
+}
+
+/* Fill the common header; 'hlen' is the full header length of 'type'. */
+static inline void sdp_build_common(struct sdp_common_hdr *c, u8 type,
+				    u16 sport, u16 dport, u64 rpc_id,
+				    u8 flags, u8 epoch, u32 seq)
+{
+	memset(c, 0, sizeof(*c));
+	c->sport = cpu_to_be16(sport);
+	c->dport = cpu_to_be16(dport);
+	c->seq = cpu_to_be32(seq);
+	c->vflags = SDP_VERSION << 4;
+	c->flags = flags;
+	c->epoch = epoch;
+	c->doff = (u8)((sdp_hdr_len(type) / 4) << 4);
+	c->type = type;
+	c->rpc_id = cpu_to_be64(rpc_id);
+}
+
+#endif /* SDP_CODEC_H */

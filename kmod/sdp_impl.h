@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sdp_impl.h - internal structures of the SDP kernel module.
+ *
+ * Locking: each socket has one spinlock (sdp_sock.lock, always taken with
+ * _bh) that protects the socket's RPCs, peers, ready queue and windows.
+ * The receive path, the timer and the system calls all take it. Packets
+ * are built under the lock and transmitted after it is released.
+ */
+#ifndef SDP_IMPL_H
+#define SDP_IMPL_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/in6.h>
+#include <net/sock.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/flow.h>
+
+#include "sdp_wire.h"
+#include "sdp_codec.h"
+#include "sdp_reasm.h"
+#include "sdp_window.h"
+#include "sdp_grant.h"
+#include "uapi/linux/sdp.h"
+
+#define SDP_MODULE_VERSION	"0.1.0"
+
+/* Module parameters (sdp_main.c). */
+extern int sdp_ip_proto;
+extern unsigned int sdp_max_msg_bytes;
+extern unsigned int sdp_unsched_bytes;
+extern unsigned int sdp_grant_window;
+extern unsigned int sdp_max_incoming;
+extern unsigned int sdp_tick_ms;
+extern unsigned int sdp_resend_ms;
+extern unsigned int sdp_timeout_ms;
+extern unsigned int sdp_sock_mem_bytes;
+
+/* ---- counters (sdp_main.c) ---- */
+
+#define SDP_COUNTERS(X)							\
+	X(TX_PACKETS, "tx_packets")	/* skbs sent (TSO segments count 1) */ \
+	X(TX_DATA_BYTES, "tx_data_bytes")				\
+	X(TX_DATA, "tx_data")						\
+	X(TX_GRANT, "tx_grant")						\
+	X(TX_RESEND, "tx_resend")					\
+	X(TX_UNKNOWN, "tx_unknown")					\
+	X(TX_BUSY, "tx_busy")						\
+	X(TX_NEED_ACK, "tx_need_ack")					\
+	X(TX_ACK, "tx_ack")						\
+	X(TX_ERRORS, "tx_errors")					\
+	X(RX_PACKETS, "rx_packets")					\
+	X(RX_DATA_BYTES, "rx_data_bytes")				\
+	X(RX_DATA, "rx_data")						\
+	X(RX_GRANT, "rx_grant")						\
+	X(RX_RESEND, "rx_resend")					\
+	X(RX_UNKNOWN, "rx_unknown")					\
+	X(RX_BUSY, "rx_busy")						\
+	X(RX_NEED_ACK, "rx_need_ack")					\
+	X(RX_ACK, "rx_ack")						\
+	X(RETRANSMITTED_SEGMENTS, "retransmitted_segments")		\
+	X(RESTARTED_REQUESTS, "restarted_requests")			\
+	X(CLIENT_RPCS_STARTED, "client_rpcs_started")			\
+	X(CLIENT_RPCS_COMPLETED, "client_rpcs_completed")		\
+	X(CLIENT_RPCS_TIMED_OUT, "client_rpcs_timed_out")		\
+	X(SERVER_RPCS_STARTED, "server_rpcs_started")			\
+	X(SERVER_RPCS_COMPLETED, "server_rpcs_completed")		\
+	X(SERVER_RPCS_ABORTED, "server_rpcs_aborted")			\
+	X(REQUESTS_DELIVERED, "requests_delivered")			\
+	X(RESPONSES_DELIVERED, "responses_delivered")
+
+#define SDP_CNT_ENUM(name, str) SDP_CNT_##name,
+enum sdp_counter {
+	SDP_COUNTERS(SDP_CNT_ENUM)
+	SDP_CNT_MAX
+};
+#undef SDP_CNT_ENUM
+
+struct sdp_stats {
+	u64 cnt[SDP_CNT_MAX];
+	u64 drop[SDP_DROP_MAX];
+};
+
+struct sdp_net {
+	struct sdp_stats __percpu *stats;
+	atomic_t rpcs_active;
+	atomic_t sockets;
+};
+
+struct sdp_net *sdp_net(const struct net *net);
+
+static inline void sdp_count(const struct net *net, enum sdp_counter c,
+			     u64 n)
+{
+	this_cpu_add(sdp_net(net)->stats->cnt[c], n);
+}
+
+static inline void sdp_count_drop(const struct net *net,
+				  enum sdp_drop_reason r)
+{
+	this_cpu_inc(sdp_net(net)->stats->drop[r]);
+}
+
+/* ---- peers (sdp_peer.c): per socket route cache ---- */
+
+struct sdp_peer {
+	struct hlist_node node;
+	struct in6_addr addr;		/* IPv4 as v4-mapped */
+	struct dst_entry *dst;
+	u32 dst_cookie;			/* IPv6 route cookie */
+	union {
+		struct flowi4 fl4;
+		struct flowi6 fl6;
+	};
+	unsigned int refs;		/* RPCs using it; under sock lock */
+};
+
+/* ---- message buffers (sdp_buf.c) ---- */
+
+/* A message's wire bytes in pages, allocated lazily on the receive side. */
+struct sdp_pagebuf {
+	u32 len;
+	u32 npages;
+	struct page *pages[];
+};
+
+struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
+void sdp_pagebuf_free(struct sdp_pagebuf *b);
+int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from);
+int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
+			 const struct sk_buff *skb, int skb_off, u32 len);
+int sdp_pagebuf_to_iter(const struct sdp_pagebuf *b, u32 off, u32 len,
+			struct iov_iter *to);
+int sdp_pagebuf_attach(const struct sdp_pagebuf *b, u32 off, u32 len,
+		       struct sk_buff *skb);
+
+/* ---- RPCs ---- */
+
+enum sdp_rpc_state {
+	SDP_RPC_CLIENT_OUTGOING,	/* request being sent / awaiting reply */
+	SDP_RPC_SERVER_INCOMING,	/* request being received */
+	SDP_RPC_READY,			/* complete message on ready queue */
+	SDP_RPC_DELIVERING,		/* recvmsg is copying it out */
+	SDP_RPC_SERVER_IN_SERVICE,	/* application owns the request */
+	SDP_RPC_SERVER_RESPONDING,	/* response being sent / awaiting ACK */
+};
+
+struct sdp_msgout {
+	struct sdp_pagebuf *buf;
+	u32 len;		/* plaintext bytes */
+	u32 wire_len;
+	u32 seg_bytes;		/* payload bytes per TSO segment */
+	u32 mss;		/* payload bytes per packet */
+	u32 next_xmit;		/* wire offset of the next new segment */
+	u32 granted;		/* may start segments below this */
+	bool started;		/* first segment queued */
+};
+
+struct sdp_msgin {
+	struct sdp_rpc *owner;
+	struct sdp_pagebuf *buf;
+	u32 len;
+	u32 wire_len;
+	u32 granted;		/* sender's announced / our granted limit */
+	u16 rec_plain;
+	struct list_head grant_link;	/* on sock->grantable */
+	struct sdp_reasm reasm;
+};
+
+struct sdp_rpc {
+	struct hlist_node hash_node;
+	struct list_head sock_link;	/* sock->rpcs */
+	struct list_head ready_link;	/* sock->ready */
+	u64 id;
+	u64 cookie;
+	bool is_client;
+	u8 state;
+	int error;			/* positive errno */
+	struct sdp_peer *peer;
+	u16 peer_port;
+	u32 silent_ticks;
+	struct sdp_msgout out;		/* request (client) / response (server) */
+	struct sdp_msgin *in;		/* response (client) / request (server) */
+};
+
+/* Server side: requests already accepted from one client port. */
+struct sdp_client_win {
+	struct hlist_node node;
+	struct in6_addr addr;
+	u16 port;
+	unsigned long last_used;	/* jiffies */
+	struct sdp_window win;
+};
+
+#define SDP_RPC_BUCKET_BITS	8
+#define SDP_PEER_BUCKET_BITS	6
+#define SDP_CLIENT_BUCKET_BITS	6
+#define SDP_MAX_CLIENT_WINDOWS	4096
+#define SDP_GRANT_CANDIDATES	64
+
+struct sdp_sock {
+	struct inet_sock inet;		/* must be first */
+	spinlock_t lock;
+	struct hlist_node port_node;	/* global port table */
+	u16 port;			/* host order; 0 = unbound */
+	bool shutdown;
+	u64 next_rpc_id;
+	u32 mem_bytes;			/* msg buffer bytes charged */
+	u32 nclient_wins;
+	unsigned int client_rpcs;
+	unsigned int server_rpcs;
+	unsigned int ready_msgs;
+	struct list_head rpcs;
+	struct list_head ready;
+	struct list_head grantable;
+	struct timer_list timer;
+	struct sdp_grant_cand grant_cand[SDP_GRANT_CANDIDATES];
+	struct hlist_head rpc_hash[1 << SDP_RPC_BUCKET_BITS];
+	struct hlist_head peer_hash[1 << SDP_PEER_BUCKET_BITS];
+	struct hlist_head client_hash[1 << SDP_CLIENT_BUCKET_BITS];
+};
+
+struct sdp6_sock {
+	struct sdp_sock sdp;
+	struct ipv6_pinfo inet6;	/* must be last */
+};
+
+static inline struct sdp_sock *sdp_sk(const struct sock *sk)
+{
+	return (struct sdp_sock *)sk;
+}
+
+static inline struct sock *sdp_to_sk(struct sdp_sock *ssk)
+{
+	return &ssk->inet.sk;
+}
+
+/* sdp_sock.c */
+int sdp_proto_register(void);
+void sdp_proto_unregister(void);
+struct sdp_sock *sdp_sock_lookup(struct net *net, int family, u16 port);
+struct sdp_rpc *sdp_rpc_find(struct sdp_sock *ssk, u64 id, bool is_client,
+			     const struct in6_addr *addr, u16 port);
+void sdp_rpc_insert(struct sdp_sock *ssk, struct sdp_rpc *rpc);
+void sdp_rpc_free(struct sdp_sock *ssk, struct sdp_rpc *rpc);
+void sdp_rpc_make_ready(struct sdp_sock *ssk, struct sdp_rpc *rpc);
+void sdp_rpc_fail(struct sdp_sock *ssk, struct sdp_rpc *rpc, int err);
+struct sdp_client_win *sdp_client_win_get(struct sdp_sock *ssk,
+					  const struct in6_addr *addr,
+					  u16 port, bool create);
+void sdp_sock_arm_timer(struct sdp_sock *ssk);
+bool sdp_mem_charge(struct sdp_sock *ssk, u32 bytes);
+void sdp_mem_uncharge(struct sdp_sock *ssk, u32 bytes);
+void sdp_msgin_free(struct sdp_sock *ssk, struct sdp_rpc *rpc);
+void sdp_msgout_free(struct sdp_sock *ssk, struct sdp_rpc *rpc);
+
+/* sdp_peer.c */
+struct sdp_peer *sdp_peer_get(struct sdp_sock *ssk,
+			      const struct in6_addr *addr, int *err);
+void sdp_peer_put(struct sdp_sock *ssk, struct sdp_peer *peer);
+void sdp_peers_destroy(struct sdp_sock *ssk);
+struct dst_entry *sdp_peer_dst(struct sdp_sock *ssk, struct sdp_peer *peer);
+
+/* sdp_out.c */
+int sdp_msgout_init(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+		    struct sdp_pagebuf *buf, u32 len);
+void sdp_xmit_new_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+		       struct sk_buff_head *q);
+void sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
+		    u32 end, struct sk_buff_head *q);
+void sdp_queue_ctrl(struct sdp_sock *ssk, struct sdp_rpc *rpc, u8 type,
+		    u32 a, u32 b, struct sk_buff_head *q);
+void sdp_queue_ctrl_to(struct sdp_sock *ssk, struct sdp_peer *peer,
+		       u16 dport, u64 rpc_id, u8 flags, u8 type,
+		       struct sk_buff_head *q);
+void sdp_xmit_queue(struct sdp_sock *ssk, struct sk_buff_head *q);
+int sdp_offload_register(void);
+void sdp_offload_unregister(void);
+
+/* sdp_in.c */
+int sdp_v4_rcv(struct sk_buff *skb);
+int sdp_v6_rcv(struct sk_buff *skb);
+void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
+
+/* sdp_timer.c */
+void sdp_timer_fn(struct timer_list *t);
+
+/* Does the packet come from the server side of the RPC? */
+static inline u8 sdp_rpc_flags(const struct sdp_rpc *rpc)
+{
+	return rpc->is_client ? 0 : SDP_F_FROM_SERVER;
+}
+
+#endif /* SDP_IMPL_H */

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sdp_in.c - receive path: validate, find the socket and RPC, place DATA
+ * by its explicit wire offset, grant, and act on control packets.
+ *
+ * Every packet that is not used is dropped and counted by reason
+ * (/proc/net/sdp_stats, drop_*). Nothing here trusts a header field that
+ * sdp_parse_header() has not checked against the protocol limits.
+ */
+#include <linux/skbuff.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include "sdp_impl.h"
+
+static const enum sdp_counter sdp_rx_counter[] = {
+	[SDP_PKT_DATA - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_DATA,
+	[SDP_PKT_GRANT - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_GRANT,
+	[SDP_PKT_RESEND - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_RESEND,
+	[SDP_PKT_UNKNOWN - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_UNKNOWN,
+	[SDP_PKT_BUSY - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_BUSY,
+	[SDP_PKT_NEED_ACK - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_NEED_ACK,
+	[SDP_PKT_ACK - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_ACK,
+};
+
+/* Grant to the incoming messages of this socket, shortest remaining first. */
+void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
+{
+	struct sdp_rpc *rpcs[SDP_GRANT_CANDIDATES];
+	struct sdp_grant_params p = {
+		.window = sdp_grant_window,
+		.overcommit = 8,
+		.max_incoming = sdp_max_incoming,
+		.min_step = sdp_grant_window / 4,
+	};
+	struct sdp_msgin *in, *tmp;
+	unsigned int n = 0, i;
+
+	list_for_each_entry_safe(in, tmp, &ssk->grantable, grant_link) {
+		struct sdp_rpc *rpc;
+
+		if (in->granted >= in->wire_len) {
+			list_del_init(&in->grant_link);
+			continue;
+		}
+		if (n == SDP_GRANT_CANDIDATES)
+			break;
+		rpc = in->owner;
+		ssk->grant_cand[n].len = in->wire_len;
+		ssk->grant_cand[n].received = in->reasm.received;
+		ssk->grant_cand[n].granted = in->granted;
+		ssk->grant_cand[n].new_grant = 0;
+		rpcs[n++] = rpc;
+	}
+	if (!n || !sdp_grant_compute(ssk->grant_cand, n, &p))
+		return;
+	for (i = 0; i < n; i++) {
+		u32 g = ssk->grant_cand[i].new_grant;
+
+		if (!g)
+			continue;
+		rpcs[i]->in->granted = g;
+		sdp_queue_ctrl(ssk, rpcs[i], SDP_PKT_GRANT, g, 0, q);
+		if (g >= rpcs[i]->in->wire_len)
+			list_del_init(&rpcs[i]->in->grant_link);
+	}
+}
+
+static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
+					  struct sdp_rpc *rpc,
+					  const struct sdp_pkt_info *pi)
+{
+	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, 0);
+	struct sdp_msgin *in;
+
+	if (pi->msg_len > sdp_max_msg_bytes)
+		return SDP_DROP_BAD_LENGTH;
+	if (!sdp_mem_charge(ssk, (u32)wire))
+		return SDP_DROP_NO_MEMORY;
+	in = kzalloc(sizeof(*in), GFP_ATOMIC);
+	if (in)
+		in->buf = sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
+	if (!in || !in->buf) {
+		kfree(in);
+		sdp_mem_uncharge(ssk, (u32)wire);
+		return SDP_DROP_NO_MEMORY;
+	}
+	in->owner = rpc;
+	in->len = pi->msg_len;
+	in->wire_len = (u32)wire;
+	in->rec_plain = pi->rec_plain;
+	in->granted = pi->incoming;
+	sdp_reasm_init(&in->reasm, in->wire_len);
+	INIT_LIST_HEAD(&in->grant_link);
+	if (in->granted < in->wire_len)
+		list_add_tail(&in->grant_link, &ssk->grantable);
+	rpc->in = in;
+	return SDP_DROP_NONE;
+}
+
+static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
+					  const struct sdp_pkt_info *pi,
+					  const struct in6_addr *saddr,
+					  enum sdp_drop_reason *r)
+{
+	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct sdp_client_win *cw;
+	struct sdp_rpc *rpc;
+	int err = 0;
+
+	cw = sdp_client_win_get(ssk, saddr, pi->sport, true);
+	if (!cw) {
+		*r = SDP_DROP_NO_MEMORY;
+		return NULL;
+	}
+	if (sdp_window_check(&cw->win, pi->rpc_id) != SDP_WINDOW_NEW) {
+		*r = SDP_DROP_OLD_RPC;
+		return NULL;
+	}
+	rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC);
+	if (!rpc) {
+		*r = SDP_DROP_NO_MEMORY;
+		return NULL;
+	}
+	rpc->peer = sdp_peer_get(ssk, saddr, &err);
+	if (!rpc->peer) {
+		kfree(rpc);
+		*r = SDP_DROP_NO_MEMORY;
+		return NULL;
+	}
+	rpc->id = pi->rpc_id;
+	rpc->is_client = false;
+	rpc->peer_port = pi->sport;
+	rpc->state = SDP_RPC_SERVER_INCOMING;
+	*r = sdp_msgin_new(ssk, rpc, pi);
+	if (*r) {
+		sdp_peer_put(ssk, rpc->peer);
+		kfree(rpc);
+		return NULL;
+	}
+	sdp_window_update(&cw->win, pi->rpc_id);
+	cw->last_used = jiffies;
+	sdp_rpc_insert(ssk, rpc);
+	sdp_count(net, SDP_CNT_SERVER_RPCS_STARTED, 1);
+	return rpc;
+}
+
+static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
+					 struct sdp_rpc *rpc,
+					 struct sk_buff *skb,
+					 const struct sdp_pkt_info *pi,
+					 const struct in6_addr *saddr,
+					 struct sk_buff_head *q)
+{
+	struct net *net = sock_net(sdp_to_sk(ssk));
+	enum sdp_drop_reason r;
+	struct sdp_msgin *in;
+	u32 end = pi->seq + pi->payload_len, newb = 0;
+
+	if (!rpc) {
+		if (pi->flags & SDP_F_FROM_SERVER)
+			return SDP_DROP_UNKNOWN_RPC;
+		rpc = sdp_server_rpc_new(ssk, pi, saddr, &r);
+		if (!rpc)
+			return r;
+	}
+	rpc->silent_ticks = 0;
+	if (rpc->is_client) {
+		if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
+			return SDP_DROP_DUPLICATE;
+		if (!rpc->in) {
+			r = sdp_msgin_new(ssk, rpc, pi);
+			if (r)
+				return r;
+		}
+	} else if (rpc->state != SDP_RPC_SERVER_INCOMING) {
+		return SDP_DROP_DUPLICATE;
+	}
+	in = rpc->in;
+	if (pi->msg_len != in->len || pi->rec_plain != in->rec_plain)
+		return SDP_DROP_MISMATCH;
+	if (pi->incoming > in->granted)
+		in->granted = min(pi->incoming, in->wire_len);
+
+	if (in->wire_len) {
+		if (sdp_reasm_range_complete(&in->reasm, pi->seq, end))
+			return SDP_DROP_DUPLICATE;
+		if (sdp_pagebuf_from_skb(in->buf, pi->seq, skb, pi->hdr_len,
+					 pi->payload_len))
+			return SDP_DROP_NO_MEMORY;
+		switch (sdp_reasm_add(&in->reasm, pi->seq, end, &newb)) {
+		case SDP_REASM_NEW:
+			break;
+		case SDP_REASM_DUP:
+			return SDP_DROP_DUPLICATE;
+		case SDP_REASM_TOO_MANY_GAPS:
+			return SDP_DROP_TOO_MANY_GAPS;
+		default:
+			return SDP_DROP_BAD_OFFSET;
+		}
+		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
+		if (!sdp_reasm_complete(&in->reasm)) {
+			if (!list_empty(&in->grant_link))
+				sdp_grant_update(ssk, q);
+			return SDP_DROP_NONE;
+		}
+	}
+
+	/* The message is complete. */
+	list_del_init(&in->grant_link);
+	if (rpc->is_client) {
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_ACK, 0, 0, q);
+		sdp_msgout_free(ssk, rpc);
+	}
+	sdp_rpc_make_ready(ssk, rpc);
+	if (!list_empty(&ssk->grantable))
+		sdp_grant_update(ssk, q);
+	return SDP_DROP_NONE;
+}
+
+static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+				struct sk_buff_head *q)
+{
+	struct sdp_msgout *out = &rpc->out;
+
+	sdp_msgin_free(ssk, rpc);
+	out->next_xmit = 0;
+	out->started = false;
+	out->granted = min(out->wire_len, sdp_unsched_bytes);
+	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
+	sdp_xmit_new_data(ssk, rpc, q);
+}
+
+static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
+					 struct sdp_rpc *rpc,
+					 const struct sdp_pkt_info *pi,
+					 const struct in6_addr *saddr,
+					 struct sk_buff_head *q)
+{
+	bool from_server = pi->flags & SDP_F_FROM_SERVER;
+	struct sdp_peer *peer;
+	int err;
+
+	if (rpc)
+		rpc->silent_ticks = 0;
+
+	switch (pi->type) {
+	case SDP_PKT_GRANT:
+		if (!rpc || !rpc->out.buf)
+			return SDP_DROP_UNKNOWN_RPC;
+		if (pi->offset > rpc->out.granted) {
+			rpc->out.granted = min(pi->offset, rpc->out.wire_len);
+			sdp_xmit_new_data(ssk, rpc, q);
+		}
+		return SDP_DROP_NONE;
+
+	case SDP_PKT_RESEND:
+		if (!rpc) {
+			/* Tell the asker we have nothing for this RPC. */
+			peer = sdp_peer_get(ssk, saddr, &err);
+			if (!peer)
+				return SDP_DROP_NO_MEMORY;
+			sdp_queue_ctrl_to(ssk, peer, pi->sport, pi->rpc_id,
+					  from_server ? 0 : SDP_F_FROM_SERVER,
+					  SDP_PKT_UNKNOWN, q);
+			sdp_peer_put(ssk, peer);
+			return SDP_DROP_NONE;
+		}
+		if (rpc->is_client || rpc->state == SDP_RPC_SERVER_RESPONDING)
+			sdp_xmit_range(ssk, rpc, pi->offset,
+				       pi->offset + pi->length, q);
+		else
+			sdp_queue_ctrl(ssk, rpc, SDP_PKT_BUSY, 0, 0, q);
+		return SDP_DROP_NONE;
+
+	case SDP_PKT_UNKNOWN:
+		if (!rpc)
+			return SDP_DROP_UNKNOWN_RPC;
+		if (rpc->is_client) {
+			if (rpc->state == SDP_RPC_CLIENT_OUTGOING)
+				sdp_restart_request(ssk, rpc, q);
+		} else if (rpc->state == SDP_RPC_SERVER_INCOMING ||
+			   rpc->state == SDP_RPC_SERVER_RESPONDING) {
+			sdp_count(sock_net(sdp_to_sk(ssk)),
+				  SDP_CNT_SERVER_RPCS_ABORTED, 1);
+			sdp_rpc_free(ssk, rpc);
+		}
+		return SDP_DROP_NONE;
+
+	case SDP_PKT_BUSY:
+		return rpc ? SDP_DROP_NONE : SDP_DROP_UNKNOWN_RPC;
+
+	case SDP_PKT_NEED_ACK:
+		if (!from_server)
+			return SDP_DROP_BAD_HEADER;
+		if (rpc)
+			return SDP_DROP_NONE;	/* response not complete yet */
+		if (pi->rpc_id >= ssk->next_rpc_id)
+			return SDP_DROP_UNKNOWN_RPC;
+		peer = sdp_peer_get(ssk, saddr, &err);
+		if (!peer)
+			return SDP_DROP_NO_MEMORY;
+		sdp_queue_ctrl_to(ssk, peer, pi->sport, pi->rpc_id, 0,
+				  SDP_PKT_ACK, q);
+		sdp_peer_put(ssk, peer);
+		return SDP_DROP_NONE;
+
+	case SDP_PKT_ACK:
+		if (from_server)
+			return SDP_DROP_BAD_HEADER;
+		if (!rpc || rpc->state != SDP_RPC_SERVER_RESPONDING)
+			return SDP_DROP_UNKNOWN_RPC;
+		sdp_count(sock_net(sdp_to_sk(ssk)),
+			  SDP_CNT_SERVER_RPCS_COMPLETED, 1);
+		sdp_rpc_free(ssk, rpc);
+		return SDP_DROP_NONE;
+	}
+	return SDP_DROP_BAD_TYPE;
+}
+
+static int sdp_rcv(struct sk_buff *skb, int family,
+		   const struct in6_addr *saddr)
+{
+	struct net *net = dev_net(skb->dev);
+	enum sdp_drop_reason r;
+	struct sdp_pkt_info pi;
+	struct sk_buff_head q;
+	struct sdp_sock *ssk;
+	struct sdp_rpc *rpc;
+	unsigned int hlen;
+
+	sdp_count(net, SDP_CNT_RX_PACKETS, 1);
+	if (!pskb_may_pull(skb, sizeof(struct sdp_common_hdr))) {
+		r = SDP_DROP_TRUNCATED;
+		goto drop;
+	}
+	hlen = sdp_hdr_len(((struct sdp_common_hdr *)skb->data)->type);
+	if (hlen && !pskb_may_pull(skb, hlen)) {
+		r = SDP_DROP_TRUNCATED;
+		goto drop;
+	}
+	r = sdp_parse_header(skb->data, skb_headlen(skb), skb->len, 0, &pi);
+	if (r)
+		goto drop;
+	if (pi.epoch) {
+		r = SDP_DROP_NEEDS_KEY;
+		goto drop;
+	}
+	sdp_count(net, sdp_rx_counter[pi.type - SDP_PKT_TYPE_MIN], 1);
+
+	ssk = sdp_sock_lookup(net, family, pi.dport);
+	if (!ssk) {
+		r = SDP_DROP_NO_SOCKET;
+		goto drop;
+	}
+	__skb_queue_head_init(&q);
+	spin_lock_bh(&ssk->lock);
+	if (ssk->shutdown) {
+		r = SDP_DROP_NO_SOCKET;
+	} else {
+		rpc = sdp_rpc_find(ssk, pi.rpc_id,
+				   pi.flags & SDP_F_FROM_SERVER, saddr,
+				   pi.sport);
+		if (pi.type == SDP_PKT_DATA)
+			r = sdp_rcv_data(ssk, rpc, skb, &pi, saddr, &q);
+		else
+			r = sdp_rcv_ctrl(ssk, rpc, &pi, saddr, &q);
+	}
+	spin_unlock_bh(&ssk->lock);
+	sdp_xmit_queue(ssk, &q);
+	sock_put(sdp_to_sk(ssk));
+	if (r)
+		goto drop;
+	consume_skb(skb);
+	return 0;
+
+drop:
+	sdp_count_drop(net, r);
+	kfree_skb(skb);
+	return 0;
+}
+
+int sdp_v4_rcv(struct sk_buff *skb)
+{
+	struct in6_addr saddr;
+
+	ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, &saddr);
+	return sdp_rcv(skb, AF_INET, &saddr);
+}
+
+int sdp_v6_rcv(struct sk_buff *skb)
+{
+	struct in6_addr saddr = ipv6_hdr(skb)->saddr;
+
+	return sdp_rcv(skb, AF_INET6, &saddr);
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sdp_main.c - module init/exit, parameters and per-netns counters
+ * (/proc/net/sdp_stats).
+ *
+ * SDP: Secure Datacenter Protocol, a reliable, message-based, one-to-many
+ * RPC transport with transport-level encryption. See docs/PROTOCOL.md.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "sdp_impl.h"
+
+int sdp_ip_proto = SDP_IPPROTO_DEFAULT;
+module_param_named(ip_proto, sdp_ip_proto, int, 0444);
+MODULE_PARM_DESC(ip_proto, "IP protocol number of SDP (default 253, RFC 3692 experimental)");
+
+unsigned int sdp_max_msg_bytes = 8U << 20;
+module_param_named(max_msg_bytes, sdp_max_msg_bytes, uint, 0644);
+MODULE_PARM_DESC(max_msg_bytes, "largest message accepted, bytes (default 8 MiB, at most 16 MiB)");
+
+unsigned int sdp_unsched_bytes = 64U << 10;
+module_param_named(unsched_bytes, sdp_unsched_bytes, uint, 0644);
+MODULE_PARM_DESC(unsched_bytes, "bytes a sender sends before the first grant");
+
+unsigned int sdp_grant_window = 128U << 10;
+module_param_named(grant_window, sdp_grant_window, uint, 0644);
+MODULE_PARM_DESC(grant_window, "bytes a receiver grants beyond what it has received");
+
+unsigned int sdp_max_incoming = 4U << 20;
+module_param_named(max_incoming, sdp_max_incoming, uint, 0644);
+MODULE_PARM_DESC(max_incoming, "granted-but-unreceived bytes per socket, at most");
+
+unsigned int sdp_tick_ms = 4;
+module_param_named(tick_ms, sdp_tick_ms, uint, 0644);
+MODULE_PARM_DESC(tick_ms, "timer tick, ms");
+
+unsigned int sdp_resend_ms = 12;
+module_param_named(resend_ms, sdp_resend_ms, uint, 0644);
+MODULE_PARM_DESC(resend_ms, "silence before asking the peer again (RESEND/NEED_ACK), ms");
+
+unsigned int sdp_timeout_ms = 2000;
+module_param_named(timeout_ms, sdp_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "silence after which an RPC fails with ETIMEDOUT, ms");
+
+unsigned int sdp_sock_mem_bytes = 256U << 20;
+module_param_named(sock_mem_bytes, sdp_sock_mem_bytes, uint, 0644);
+MODULE_PARM_DESC(sock_mem_bytes, "message buffer bytes per socket, at most");
+
+static unsigned int sdp_net_id __read_mostly;
+
+struct sdp_net *sdp_net(const struct net *net)
+{
+	return net_generic(net, sdp_net_id);
+}
+
+#define SDP_CNT_NAME(name, str) str,
+static const char *const sdp_counter_names[] = { SDP_COUNTERS(SDP_CNT_NAME) };
+static const char *const sdp_drop_names[] = { SDP_DROP_REASONS(SDP_CNT_NAME) };
+#undef SDP_CNT_NAME
+
+static int sdp_stats_show(struct seq_file *seq, void *v)
+{
+	struct sdp_net *sn = sdp_net(seq_file_single_net(seq));
+	int i, cpu;
+
+	for (i = 0; i < SDP_CNT_MAX; i++) {
+		u64 sum = 0;
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(sn->stats, cpu)->cnt[i];
+		seq_printf(seq, "%s %llu\n", sdp_counter_names[i], sum);
+	}
+	for (i = 1; i < SDP_DROP_MAX; i++) {
+		u64 sum = 0;
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(sn->stats, cpu)->drop[i];
+		seq_printf(seq, "drop_%s %llu\n", sdp_drop_names[i], sum);
+	}
+	seq_printf(seq, "rpcs_active %d\n", atomic_read(&sn->rpcs_active));
+	seq_printf(seq, "sockets %d\n", atomic_read(&sn->sockets));
+	return 0;
+}
+
+static int __net_init sdp_net_init(struct net *net)
+{
+	struct sdp_net *sn = sdp_net(net);
+
+	sn->stats = alloc_percpu(struct sdp_stats);
+	if (!sn->stats)
+		return -ENOMEM;
+	atomic_set(&sn->rpcs_active, 0);
+	atomic_set(&sn->sockets, 0);
+	if (!proc_create_net_single("sdp_stats", 0444, net->proc_net,
+				    sdp_stats_show, NULL)) {
+		free_percpu(sn->stats);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void __net_exit sdp_net_exit(struct net *net)
+{
+	struct sdp_net *sn = sdp_net(net);
+
+	remove_proc_entry("sdp_stats", net->proc_net);
+	WARN_ON_ONCE(atomic_read(&sn->rpcs_active));
+	free_percpu(sn->stats);
+}
+
+static struct pernet_operations sdp_net_ops = {
+	.init = sdp_net_init,
+	.exit = sdp_net_exit,
+	.id = &sdp_net_id,
+	.size = sizeof(struct sdp_net),
+};
+
+static int __init sdp_init(void)
+{
+	int err;
+
+	if (sdp_ip_proto < 1 || sdp_ip_proto > 254) {
+		pr_err("sdp: ip_proto=%d is not a usable IP protocol number (1..254)\n",
+		       sdp_ip_proto);
+		return -EINVAL;
+	}
+	if (sdp_max_msg_bytes > SDP_MAX_MESSAGE) {
+		pr_err("sdp: max_msg_bytes=%u exceeds the protocol limit %u\n",
+		       sdp_max_msg_bytes, SDP_MAX_MESSAGE);
+		return -EINVAL;
+	}
+	err = register_pernet_subsys(&sdp_net_ops);
+	if (err)
+		return err;
+	err = sdp_offload_register();
+	if (err) {
+		pr_err("sdp: cannot register GSO for IP protocol %d: %d\n",
+		       sdp_ip_proto, err);
+		goto out_pernet;
+	}
+	err = sdp_proto_register();
+	if (err)
+		goto out_offload;
+	pr_info("sdp: loaded, version %s, IP protocol %d\n", SDP_MODULE_VERSION,
+		sdp_ip_proto);
+	return 0;
+
+out_offload:
+	sdp_offload_unregister();
+out_pernet:
+	unregister_pernet_subsys(&sdp_net_ops);
+	return err;
+}
+
+static void __exit sdp_exit(void)
+{
+	sdp_proto_unregister();
+	sdp_offload_unregister();
+	synchronize_net();
+	unregister_pernet_subsys(&sdp_net_ops);
+	pr_info("sdp: unloaded\n");
+}
+
+module_init(sdp_init);
+module_exit(sdp_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("SDP developers");
+MODULE_DESCRIPTION("SDP: encrypted, message-based datacenter RPC transport");
+MODULE_VERSION(SDP_MODULE_VERSION);
+MODULE_ALIAS_NET_PF_PROTO(PF_INET, 253);

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sdp_timer.c - per-socket timer: asks for missing data (RESEND), checks
+ * that the peer of an RPC is alive, and gives up on silent peers.
+ *
+ * Every tick (tick_ms) each RPC that waits on its peer counts one silent
+ * tick; any packet for the RPC resets the count. After resend_ms of
+ * silence, and every resend_ms after that, the RPC asks its peer:
+ *   - receiving a message: RESEND for the first missing range (or the
+ *     current GRANT again when everything granted has arrived);
+ *   - client waiting for a response: RESEND(0, unsched) - the server
+ *     answers with data, BUSY (still working) or UNKNOWN (lost request);
+ *   - server that sent its whole response: NEED_ACK.
+ * After timeout_ms of silence a client RPC fails with ETIMEDOUT and a
+ * server RPC is freed.
+ */
+#include <linux/timer.h>
+#include <linux/jiffies.h>
+
+#include "sdp_impl.h"
+
+static void sdp_ask_for_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+			     struct sk_buff_head *q)
+{
+	struct sdp_msgin *in = rpc->in;
+	u32 start, end;
+
+	if (!in) {
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_RESEND, 0, sdp_unsched_bytes,
+			       q);
+		return;
+	}
+	if (sdp_reasm_first_gap(&in->reasm, in->granted, &start, &end))
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_RESEND, start, end - start, q);
+	else
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_GRANT, in->granted, 0, q);
+}
+
+void sdp_timer_fn(struct timer_list *t)
+{
+	struct sdp_sock *ssk = from_timer(ssk, t, timer);
+	struct net *net = sock_net(sdp_to_sk(ssk));
+	u32 tick = max(1U, sdp_tick_ms);
+	u32 resend = max(1U, sdp_resend_ms / tick);
+	u32 timeout = max(resend + 1, sdp_timeout_ms / tick);
+	struct sdp_rpc *rpc, *tmp;
+	struct sk_buff_head q;
+
+	__skb_queue_head_init(&q);
+	spin_lock_bh(&ssk->lock);
+	if (ssk->shutdown) {
+		spin_unlock_bh(&ssk->lock);
+		return;
+	}
+	list_for_each_entry_safe(rpc, tmp, &ssk->rpcs, sock_link) {
+		if (rpc->state != SDP_RPC_CLIENT_OUTGOING &&
+		    rpc->state != SDP_RPC_SERVER_INCOMING &&
+		    rpc->state != SDP_RPC_SERVER_RESPONDING)
+			continue;	/* the application holds it */
+		if (++rpc->silent_ticks >= timeout) {
+			if (rpc->is_client) {
+				sdp_rpc_fail(ssk, rpc, ETIMEDOUT);
+			} else {
+				sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
+				sdp_rpc_free(ssk, rpc);
+			}
+			continue;
+		}
+		if (rpc->silent_ticks < resend ||
+		    (rpc->silent_ticks - resend) % resend)
+			continue;
+		if (rpc->state == SDP_RPC_SERVER_RESPONDING) {
+			if (rpc->out.next_xmit >= rpc->out.wire_len)
+				sdp_queue_ctrl(ssk, rpc, SDP_PKT_NEED_ACK, 0, 0,
+					       &q);
+		} else {
+			sdp_ask_for_data(ssk, rpc, &q);
+		}
+	}
+	if (!list_empty(&ssk->rpcs))
+		sdp_sock_arm_timer(ssk);
+	spin_unlock_bh(&ssk->lock);
+	sdp_xmit_queue(ssk, &q);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sdp_wire.h - every SDP wire structure and protocol constant.
+ *
+ * This header is the single source of truth in code for docs/PROTOCOL.md.
+ * It compiles in the kernel module and in the host unit tests (sdp_compat.h
+ * supplies the fixed-width and byte-order types outside the kernel).
+ *
+ * All multi-byte fields are big-endian on the wire.
+ */
+#ifndef SDP_WIRE_H
+#define SDP_WIRE_H
+
+#include "sdp_compat.h"
+
+/* IP protocol number: RFC 3692 experimental, overridable by module param. */
+#define SDP_IPPROTO_DEFAULT	253
+
+/* Protocol version carried in the common header (high nibble of 'vflags'). */
+#define SDP_VERSION		1
+
+/*
+ * Packet types live in the byte a TCP header uses for its flags, so a NIC
+ * that treats SDP as TCP for TSO sees plausible flags. Only DATA is ever
+ * segmented by TSO/GSO; its value (0x10, the TCP ACK bit) is left alone by
+ * TSO, which clears FIN/PSH on all but the last segment and CWR after the
+ * first.
+ */
+enum sdp_packet_type {
+	SDP_PKT_DATA	 = 0x10,
+	SDP_PKT_GRANT	 = 0x11,
+	SDP_PKT_RESEND	 = 0x12,
+	SDP_PKT_UNKNOWN	 = 0x13,
+	SDP_PKT_BUSY	 = 0x14,
+	SDP_PKT_NEED_ACK = 0x17,
+	SDP_PKT_ACK	 = 0x18,
+};
+
+#define SDP_PKT_TYPE_MIN	SDP_PKT_DATA
+#define SDP_PKT_TYPE_MAX	SDP_PKT_ACK
+
+/* Bits of sdp_common_hdr.flags. */
+#define SDP_F_FROM_SERVER	0x01	/* sender is the server of this RPC */
+#define SDP_F_RETRANSMIT	0x02	/* DATA: sent in answer to RESEND */
+#define SDP_F_FLAGS_KNOWN	(SDP_F_FROM_SERVER | SDP_F_RETRANSMIT)
+
+/*
+ * Common header, 28 bytes, laid out like a TCP header (20 bytes) followed by
+ * 8 bytes that TCP would call options. TSO replicates the whole header
+ * (doff * 4 bytes) into every packet and advances 'seq' by the payload bytes
+ * of each packet, exactly as it does for TCP.
+ */
+struct sdp_common_hdr {
+	__be16 sport;		/* TCP source port */
+	__be16 dport;		/* TCP destination port */
+	__be32 seq;		/* TCP seq: DATA: wire offset of first payload byte */
+	__u8   vflags;		/* TCP ack[0]: version << 4 (low nibble 0) */
+	__u8   flags;		/* TCP ack[1]: SDP_F_* */
+	__u8   epoch;		/* TCP ack[2]: key epoch, 0 = no key */
+	__u8   reserved0;	/* TCP ack[3]: zero */
+	__u8   doff;		/* TCP data offset: header bytes / 4, << 4 */
+	__u8   type;		/* TCP flags byte: enum sdp_packet_type */
+	__be16 window;		/* TCP window: zero */
+	__be16 check;		/* TCP checksum slot: filled by TSO/GSO, not verified */
+	__be16 urgent;		/* TCP urgent pointer: zero */
+	__be64 rpc_id;		/* RPC id, chosen by the client */
+} __attribute__((packed));
+
+/*
+ * DATA: the common header plus 12 bytes, 40 bytes in all (doff = 10).
+ * Identical in every packet of a TSO segment except 'seq'. The payload is a
+ * slice of the message's wire stream (see docs/PROTOCOL.md, "Message wire
+ * stream"): the plain message bytes, or TLS records when a key is in use.
+ */
+struct sdp_data_hdr {
+	struct sdp_common_hdr common;
+	__be32 msg_len;		/* message length in plaintext bytes */
+	__be32 incoming;	/* wire bytes the sender will send unasked */
+	__be16 rec_plain;	/* plaintext bytes per record, 0 = no records */
+	__u8   reserved1;	/* zero */
+	__u8   reserved2;	/* zero */
+} __attribute__((packed));
+
+/* GRANT: receiver allows the sender to transmit wire bytes up to 'offset'. */
+struct sdp_grant_hdr {
+	struct sdp_common_hdr common;
+	__be32 offset;
+	__be32 reserved;
+} __attribute__((packed));
+
+/* RESEND: receiver asks for wire bytes [offset, offset + length). */
+struct sdp_resend_hdr {
+	struct sdp_common_hdr common;
+	__be32 offset;
+	__be32 length;
+} __attribute__((packed));
+
+/*
+ * UNKNOWN, BUSY, NEED_ACK and ACK carry only the common header.
+ * UNKNOWN: "I have no state for this RPC".  BUSY: "alive, response not ready".
+ * NEED_ACK: server asks whether the client got the response.
+ * ACK: client tells the server the response arrived; server frees the RPC.
+ */
+struct sdp_ctrl_hdr {
+	struct sdp_common_hdr common;
+} __attribute__((packed));
+
+/* Limits. */
+#define SDP_MAX_MESSAGE		(16U << 20)	/* protocol maximum, 16 MiB */
+#define SDP_MAX_SEGMENT		65535U		/* bytes of one TSO segment skb */
+#define SDP_RECORD_PLAIN_MAX	16384U		/* TLS plaintext limit */
+
+/* Compile-time layout checks; the unit tests repeat them at run time. */
+#define SDP_WIRE_ASSERT(c, m) _Static_assert(c, m)
+SDP_WIRE_ASSERT(sizeof(struct sdp_common_hdr) == 28, "common header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_data_hdr) == 40, "data header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_grant_hdr) == 36, "grant header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_resend_hdr) == 36, "resend header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_ctrl_hdr) == 28, "ctrl header");
+
+/* Header length by type; 0 for an unknown type. */
+static inline unsigned int sdp_hdr_len(__u8 type)
+{
+	switch (type) {
+	case SDP_PKT_DATA:
+		return sizeof(struct sdp_data_hdr);
+	case SDP_PKT_GRANT:
+		return sizeof(struct sdp_grant_hdr);
+	case SDP_PKT_RESEND:
+		return sizeof(struct sdp_resend_hdr);
+	case SDP_PKT_UNKNOWN:
+	case SDP_PKT_BUSY:
+	case SDP_PKT_NEED_ACK:
+	case SDP_PKT_ACK:
+		return sizeof(struct sdp_ctrl_hdr);
+	default:
+		return 0;
+	}
+}
+
+#endif /* SDP_WIRE_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT */
+/*
+ * SDP - Secure Datacenter Protocol: user API.
+ *
+ * SDP is a reliable, message-based, one-to-many RPC transport. One socket
+ * talks to many peers; each RPC is a request message from a client and a
+ * response message from the server, delivered whole and unordered.
+ *
+ *	fd = socket(AF_INET or AF_INET6, SOCK_DGRAM, IPPROTO_SDP);
+ *
+ * Server:
+ *	bind(fd, {addr, port});
+ *	recvmsg(fd, &msg, 0);	// a whole request; SDP_CMSG_RECV says its
+ *				// rpc_id, msg_name is the client
+ *	sendmsg(fd, &msg, 0);	// response: SDP_CMSG_SEND with that rpc_id
+ *
+ * Client:
+ *	sendmsg(fd, &msg, 0);	// request to msg_name; SDP_CMSG_SEND with
+ *				// rpc_id 0, an application cookie, and
+ *				// optionally id_out, where the kernel stores
+ *				// the new RPC id before sendmsg returns
+ *	recvmsg(fd, &msg, 0);	// a whole response; SDP_CMSG_RECV carries
+ *				// rpc_id, cookie, and error != 0 if the RPC
+ *				// failed (ETIMEDOUT: peer gone)
+ *
+ * sendmsg() returns the number of message bytes accepted (always the whole
+ * message) or -1 with errno. recvmsg() requires a control buffer with room
+ * for one SDP_CMSG_RECV (CMSG_SPACE(sizeof(struct sdp_recv_info))), else it
+ * fails with EINVAL. A message longer than the buffer is truncated and
+ * MSG_TRUNC is set; the rest of it is discarded. A failed RPC is reported
+ * as a successful recvmsg() of 0 bytes whose sdp_recv_info.error is set.
+ *
+ * Blocking follows O_NONBLOCK / MSG_DONTWAIT and SO_RCVTIMEO; poll() and
+ * epoll report EPOLLIN only when a complete message (or an RPC failure) is
+ * ready. io_uring IORING_OP_SENDMSG / IORING_OP_RECVMSG work the same way.
+ *
+ * See docs/API.md for the full contract, docs/PROTOCOL.md for the wire.
+ */
+#ifndef _UAPI_LINUX_SDP_H
+#define _UAPI_LINUX_SDP_H
+
+#include <linux/types.h>
+
+/* Default IP protocol number (module parameter ip_proto). */
+#define IPPROTO_SDP		253
+
+/* Socket option and control message level. */
+#define SOL_SDP			253
+
+/* Control message types at SOL_SDP. */
+#define SDP_CMSG_SEND		1	/* struct sdp_send_info, sendmsg */
+#define SDP_CMSG_RECV		2	/* struct sdp_recv_info, recvmsg */
+
+struct sdp_send_info {
+	__u64 rpc_id;		/* 0: new request; else: respond to it */
+	__u64 cookie;		/* request: returned with the response */
+	__aligned_u64 id_out;	/* request: user address of a __u64 that
+				 * receives the new RPC id; 0 = not wanted */
+	__u32 flags;		/* must be 0 */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define SDP_RECV_REQUEST	0x1	/* a request: answer with sendmsg */
+#define SDP_RECV_RESPONSE	0x2	/* a response to our request */
+
+struct sdp_recv_info {
+	__u64 rpc_id;
+	__u64 cookie;		/* the request's cookie; 0 for requests */
+	__u32 flags;		/* SDP_RECV_* */
+	__s32 error;		/* 0, or a positive errno: the RPC failed */
+	__u32 msg_len;		/* full message length (before truncation) */
+	__u32 reserved;
+};
+
+/* Socket options at SOL_SDP. */
+#define SDP_RPC_STATS		1	/* get: struct sdp_sock_stats */
+
+struct sdp_sock_stats {
+	__u32 client_rpcs;	/* outstanding client RPCs */
+	__u32 server_rpcs;	/* server RPCs not yet freed */
+	__u32 ready_msgs;	/* complete messages waiting for recvmsg */
+	__u32 reserved;
+};
+
+/* Largest message the protocol can carry. */
+#define SDP_MAX_MESSAGE_LEN	(16U << 20)
+
+#endif /* _UAPI_LINUX_SDP_H */
