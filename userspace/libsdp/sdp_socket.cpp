@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include "sdp_socket.h"
+
+#include <arpa/inet.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace sdp {
+namespace {
+
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+}  // namespace
+
+Address Address::parse(std::string_view host, uint16_t port) {
+  Address a;
+  std::string h(host);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  auto* sin = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET, h.c_str(), &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    a.length = sizeof(*sin);
+  } else if (inet_pton(AF_INET6, h.c_str(), &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    a.length = sizeof(*sin6);
+  } else {
+    throw std::invalid_argument("not an IPv4 or IPv6 address: '" + h + "'");
+  }
+  return a;
+}
+
+uint16_t Address::port() const {
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+}
+
+std::string Address::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (family() == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof(buf));
+    return std::string(buf) + ":" + std::to_string(port());
+  }
+  inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
+            sizeof(buf));
+  return "[" + std::string(buf) + "]:" + std::to_string(port());
+}
+
+bool Address::operator==(const Address& other) const {
+  if (family() != other.family() || port() != other.port()) return false;
+  if (family() == AF_INET)
+    return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(&other.storage)->sin_addr.s_addr;
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6*>(&other.storage)->sin6_addr,
+                     sizeof(in6_addr)) == 0;
+}
+
+int ip_protocol() {
+  std::ifstream f("/sys/module/sdp/parameters/ip_proto");
+  int proto = 0;
+  if (f >> proto && proto > 0 && proto < 256) return proto;
+  return IPPROTO_SDP;
+}
+
+Socket::Socket(int family) : family_(family) {
+  fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, ip_protocol());
+  if (fd_ < 0) {
+    if (errno == EPROTONOSUPPORT || errno == ESOCKTNOSUPPORT)
+      throw std::system_error(errno, std::generic_category(),
+                              "socket(IPPROTO_SDP): is the sdp module loaded? (sdpctl load)");
+    throw_errno("socket(IPPROTO_SDP)");
+  }
+}
+
+Socket::Socket(Socket&& other) noexcept : fd_(other.fd_), family_(other.family_) { other.fd_ = -1; }
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    family_ = other.family_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Socket::bind(const Address& local) {
+  if (::bind(fd_, local.sa(), local.length) < 0) throw_errno("bind");
+}
+
+uint16_t Socket::local_port() const {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw_errno("getsockname");
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+namespace {
+
+ssize_t send_with_info(int fd, const Address* dst, std::span<const std::byte> data,
+                       const sdp_send_info& info) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(sdp_send_info))] = {};
+  iovec iov{const_cast<std::byte*>(data.data()), data.size()};
+  msghdr msg{};
+  if (dst) {
+    msg.msg_name = const_cast<sockaddr*>(dst->sa());
+    msg.msg_namelen = dst->length;
+  }
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SDP;
+  cmsg->cmsg_type = SDP_CMSG_SEND;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(info));
+  std::memcpy(CMSG_DATA(cmsg), &info, sizeof(info));
+  return ::sendmsg(fd, &msg, 0);
+}
+
+}  // namespace
+
+uint64_t Socket::send_request(const Address& server, std::span<const std::byte> data,
+                              uint64_t cookie) {
+  uint64_t id = 0;
+  sdp_send_info info{};
+  info.cookie = cookie;
+  info.id_out = reinterpret_cast<uintptr_t>(&id);
+  if (send_with_info(fd_, &server, data, info) < 0) throw_errno("sendmsg(request)");
+  return id;
+}
+
+void Socket::send_response(const Address& client, uint64_t rpc_id,
+                           std::span<const std::byte> data) {
+  sdp_send_info info{};
+  info.rpc_id = rpc_id;
+  if (send_with_info(fd_, &client, data, info) < 0) throw_errno("sendmsg(response)");
+}
+
+std::optional<Message> Socket::receive(std::span<std::byte> buf, int flags) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(sdp_recv_info))] = {};
+  Message m;
+  iovec iov{buf.data(), buf.size()};
+  msghdr msg{};
+  msg.msg_name = &m.peer.storage;
+  msg.msg_namelen = sizeof(m.peer.storage);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n = ::recvmsg(fd_, &msg, flags);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::nullopt;
+    throw_errno("recvmsg");
+  }
+  m.peer.length = msg.msg_namelen;
+  m.length = static_cast<size_t>(n);
+  m.truncated = msg.msg_flags & MSG_TRUNC;
+  bool have_info = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SDP && c->cmsg_type == SDP_CMSG_RECV &&
+        c->cmsg_len >= CMSG_LEN(sizeof(sdp_recv_info))) {
+      sdp_recv_info info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      m.rpc_id = info.rpc_id;
+      m.cookie = info.cookie;
+      m.is_request = info.flags & SDP_RECV_REQUEST;
+      m.error = info.error;
+      m.msg_length = info.msg_len;
+      have_info = true;
+    }
+  }
+  if (!have_info)
+    throw std::runtime_error("recvmsg: kernel returned no SDP_CMSG_RECV control message");
+  return m;
+}
+
+void Socket::set_receive_timeout_ms(int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+    throw_errno("setsockopt(SO_RCVTIMEO)");
+}
+
+sdp_sock_stats Socket::stats() const {
+  sdp_sock_stats st{};
+  socklen_t len = sizeof(st);
+  if (::getsockopt(fd_, SOL_SDP, SDP_RPC_STATS, &st, &len) < 0)
+    throw_errno("getsockopt(SDP_RPC_STATS)");
+  return st;
+}
+
+}  // namespace sdp

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+// sdp-echo: request/response echo over SDP, with byte-exact checks.
+// Used by the VM tests; see `sdp-echo --help`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "sdp_socket.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(NAME
+    sdp-echo - SDP request/response echo server and checking client
+
+SYNOPSIS
+    sdp-echo server [--port N] [--bind ADDR] [-6] [--count N] [--threads N]
+    sdp-echo client --server ADDR [--port N] [--sizes LIST] [--count N]
+                    [--concurrency N] [--sockets N] [--until-error]
+
+DESCRIPTION
+    server  answers every request with its own bytes. It remembers every
+            (client address, port, RPC id) it has seen and counts a request
+            delivered twice as a duplicate. Stops after --count requests
+            (default: never) or on SIGINT/SIGTERM, then prints one JSON line
+            {"requests":..,"duplicates":..,"bytes":..}. Exit status 1 if any
+            duplicate was seen.
+
+    client  sends --count RPCs (default 100) cycling through --sizes (bytes,
+            comma separated, suffixes K and M; default 1,100,1400,1500,65536,
+            1048576), keeping --concurrency RPCs (default 1) in flight on each
+            of --sockets sockets (default 1, one thread each). Every request
+            carries a pattern derived from its cookie; the response must be
+            byte-identical, arrive exactly once, and carry the request's
+            cookie. Prints one JSON line with counts and exits 0 only if every
+            RPC completed exactly once with the right content.
+
+    --until-error
+            client: send RPCs one at a time until one fails; succeed (exit 0)
+            only if the failure is ETIMEDOUT. Prints the time from the last
+            successful RPC to the failure ("ms_to_error").
+
+OPTIONS
+    --port N        server port (default 5000)
+    --bind ADDR     server address to bind (default any; -6 for IPv6 any)
+    -6              server: use an IPv6 socket
+    --threads N     server threads sharing the socket (default 1)
+
+EXAMPLES
+    sdp-echo server --port 5000 &
+    sdp-echo client --server 10.77.0.1 --sizes 1,64K --count 1000 --concurrency 50
+)";
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::cerr << "sdp-echo: " << msg << "\nTry 'sdp-echo --help'.\n";
+  std::exit(2);
+}
+
+uint64_t parse_number(const std::string& s, const char* what) {
+  size_t pos = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(s, &pos, 10);
+  } catch (const std::exception&) {
+    usage_error(std::string("bad ") + what + ": '" + s + "'");
+  }
+  std::string suffix = s.substr(pos);
+  if (suffix == "K" || suffix == "k")
+    v <<= 10;
+  else if (suffix == "M" || suffix == "m")
+    v <<= 20;
+  else if (!suffix.empty())
+    usage_error(std::string("bad ") + what + ": '" + s + "'");
+  return v;
+}
+
+std::vector<size_t> parse_sizes(const std::string& list) {
+  std::vector<size_t> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(parse_number(list.substr(start, comma - start), "size"));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The bytes of request `cookie`: distinct per cookie and per position.
+void fill_pattern(std::vector<std::byte>& buf, size_t len, uint64_t cookie) {
+  buf.resize(len);
+  uint64_t x = cookie * 0x9E3779B97F4A7C15ULL + 1;
+  for (size_t i = 0; i < len; i++) {
+    if ((i & 7) == 0) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    buf[i] = static_cast<std::byte>(x >> (8 * (i & 7)));
+  }
+}
+
+struct Options {
+  uint16_t port = 5000;
+  std::string bind_addr;
+  std::string server;
+  bool ipv6 = false;
+  uint64_t count = 0;
+  bool count_set = false;
+  unsigned threads = 1;
+  unsigned concurrency = 1;
+  unsigned sockets = 1;
+  bool until_error = false;
+  std::vector<size_t> sizes{1, 100, 1400, 1500, 65536, 1048576};
+};
+
+int run_server(const Options& o) {
+  std::string host = o.bind_addr.empty() ? (o.ipv6 ? "::" : "0.0.0.0") : o.bind_addr;
+  sdp::Address local = sdp::Address::parse(host, o.port);
+  sdp::Socket sock(local.family());
+  sock.bind(local);
+  sock.set_receive_timeout_ms(200);
+
+  std::mutex mu;
+  std::set<std::tuple<std::string, uint64_t>> seen;
+  std::atomic<uint64_t> requests{0}, duplicates{0}, bytes{0};
+
+  auto worker = [&] {
+    std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
+    while (!g_stop && (!o.count_set || requests < o.count)) {
+      auto m = sock.receive(buf);
+      if (!m) continue;
+      if (!m->is_request) continue;
+      {
+        std::lock_guard lock(mu);
+        if (!seen.emplace(m->peer.to_string(), m->rpc_id).second) {
+          duplicates++;
+          std::cerr << "sdp-echo: duplicate request " << m->rpc_id << " from "
+                    << m->peer.to_string() << "\n";
+        }
+      }
+      requests++;
+      bytes += m->length;
+      sock.send_response(m->peer, m->rpc_id, std::span(buf.data(), m->length));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < o.threads; i++) threads.emplace_back(worker);
+  worker();
+  g_stop = true;
+  for (auto& t : threads) t.join();
+  std::printf("{\"requests\":%llu,\"duplicates\":%llu,\"bytes\":%llu}\n",
+              static_cast<unsigned long long>(requests.load()),
+              static_cast<unsigned long long>(duplicates.load()),
+              static_cast<unsigned long long>(bytes.load()));
+  return duplicates ? 1 : 0;
+}
+
+struct ClientResult {
+  uint64_t ok = 0, failed = 0, mismatched = 0, duplicates = 0, timeouts = 0;
+};
+
+// One socket: `count` RPCs with cookies base..base+count-1.
+ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_t base,
+                           uint64_t count) {
+  ClientResult r;
+  sdp::Socket sock(server.family());
+  sock.set_receive_timeout_ms(30000);
+  size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
+  std::vector<std::byte> req, expect, buf(max_size + 1);
+  std::vector<uint8_t> state(count, 0);  // 0 unsent, 1 in flight, 2 done
+  uint64_t sent = 0, done = 0, inflight = 0;
+
+  while (done < count) {
+    while (inflight < o.concurrency && sent < count) {
+      uint64_t cookie = base + sent;
+      fill_pattern(req, o.sizes[cookie % o.sizes.size()], cookie);
+      sock.send_request(server, req, cookie);
+      state[sent++] = 1;
+      inflight++;
+    }
+    auto m = sock.receive(buf);
+    if (!m) {
+      std::cerr << "sdp-echo: no response within 30 s (" << inflight << " in flight)\n";
+      r.failed += inflight;
+      break;
+    }
+    if (m->is_request || m->cookie < base || m->cookie >= base + count ||
+        state[m->cookie - base] != 1) {
+      r.duplicates++;
+      std::cerr << "sdp-echo: unexpected response, cookie " << m->cookie << "\n";
+      continue;
+    }
+    state[m->cookie - base] = 2;
+    inflight--;
+    done++;
+    if (m->error) {
+      r.failed++;
+      if (m->error == ETIMEDOUT) r.timeouts++;
+      std::cerr << "sdp-echo: RPC " << m->rpc_id << " failed: " << std::strerror(m->error)
+                << "\n";
+      continue;
+    }
+    fill_pattern(expect, o.sizes[m->cookie % o.sizes.size()], m->cookie);
+    if (m->truncated || m->length != expect.size() ||
+        !std::equal(expect.begin(), expect.end(), buf.begin())) {
+      r.mismatched++;
+      std::cerr << "sdp-echo: RPC " << m->rpc_id << " response differs (got " << m->length
+                << " bytes, expected " << expect.size() << ")\n";
+      continue;
+    }
+    r.ok++;
+  }
+  return r;
+}
+
+int run_until_error(const Options& o, const sdp::Address& server) {
+  sdp::Socket sock(server.family());
+  std::vector<std::byte> req, buf(o.sizes.front() + 1);
+  auto last_ok = std::chrono::steady_clock::now();
+  uint64_t completed = 0;
+  for (uint64_t cookie = 1;; cookie++) {
+    fill_pattern(req, o.sizes.front(), cookie);
+    sock.send_request(server, req, cookie);
+    auto m = sock.receive(buf);
+    auto now = std::chrono::steady_clock::now();
+    if (!m) continue;
+    if (m->error) {
+      double ms = std::chrono::duration<double, std::milli>(now - last_ok).count();
+      std::printf("{\"completed\":%llu,\"error\":\"%s\",\"ms_to_error\":%.1f}\n",
+                  static_cast<unsigned long long>(completed), std::strerror(m->error), ms);
+      return m->error == ETIMEDOUT ? 0 : 1;
+    }
+    completed++;
+    last_ok = now;
+  }
+}
+
+int run_client(const Options& o) {
+  if (o.server.empty()) usage_error("client needs --server ADDR");
+  sdp::Address server = sdp::Address::parse(o.server, o.port);
+  if (o.until_error) return run_until_error(o, server);
+  uint64_t count = o.count_set ? o.count : 100;
+  uint64_t per_socket = count / o.sockets, extra = count % o.sockets;
+  std::vector<ClientResult> results(o.sockets);
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  uint64_t base = 1;
+  for (unsigned i = 0; i < o.sockets; i++) {
+    uint64_t n = per_socket + (i < extra ? 1 : 0);
+    threads.emplace_back([&, i, base, n] {
+      try {
+        results[i] = client_socket(o, server, base, n);
+      } catch (const std::exception& e) {
+        std::cerr << "sdp-echo: " << e.what() << "\n";
+        results[i].failed = n;
+      }
+    });
+    base += n;
+  }
+  for (auto& t : threads) t.join();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ClientResult total;
+  for (auto& r : results) {
+    total.ok += r.ok;
+    total.failed += r.failed;
+    total.mismatched += r.mismatched;
+    total.duplicates += r.duplicates;
+    total.timeouts += r.timeouts;
+  }
+  std::printf(
+      "{\"rpcs\":%llu,\"ok\":%llu,\"failed\":%llu,\"timeouts\":%llu,\"mismatched\":%llu,"
+      "\"duplicates\":%llu,\"elapsed_ms\":%.1f}\n",
+      static_cast<unsigned long long>(count), static_cast<unsigned long long>(total.ok),
+      static_cast<unsigned long long>(total.failed),
+      static_cast<unsigned long long>(total.timeouts),
+      static_cast<unsigned long long>(total.mismatched),
+      static_cast<unsigned long long>(total.duplicates), ms);
+  return total.ok == count && !total.duplicates ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string mode = args[0];
+  if (mode != "server" && mode != "client") usage_error("unknown mode '" + mode + "'");
+  Options o;
+  for (size_t i = 1; i < args.size(); i++) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) usage_error(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--port") {
+      uint64_t p = parse_number(value(), "port");
+      if (p == 0 || p > 65535) usage_error("port must be 1..65535");
+      o.port = static_cast<uint16_t>(p);
+    } else if (a == "--bind") {
+      o.bind_addr = value();
+    } else if (a == "--server") {
+      o.server = value();
+    } else if (a == "-6") {
+      o.ipv6 = true;
+    } else if (a == "--count") {
+      o.count = parse_number(value(), "count");
+      o.count_set = true;
+    } else if (a == "--threads") {
+      o.threads = static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "threads")));
+    } else if (a == "--concurrency") {
+      o.concurrency =
+          static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "concurrency")));
+    } else if (a == "--sockets") {
+      o.sockets = static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "sockets")));
+    } else if (a == "--sizes") {
+      o.sizes = parse_sizes(value());
+      for (size_t s : o.sizes)
+        if (s > SDP_MAX_MESSAGE_LEN) usage_error("size " + std::to_string(s) + " too large");
+    } else if (a == "--until-error") {
+      o.until_error = true;
+    } else {
+      usage_error("unknown option '" + a + "'");
+    }
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  try {
+    return mode == "server" ? run_server(o) : run_client(o);
+  } catch (const std::exception& e) {
+    std::cerr << "sdp-echo: " << e.what() << "\n";
+    return 1;
+  }
+}
