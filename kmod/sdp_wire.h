@@ -111,7 +111,11 @@ struct sdp_ctrl_hdr {
 #define SDP_RECORD_PLAIN_MAX	16384U		/* TLS plaintext limit */
 
 /* Compile-time layout checks; the unit tests repeat them at run time. */
+#ifdef __cplusplus
+#define SDP_WIRE_ASSERT(c, m) static_assert(c, m)
+#else
 #define SDP_WIRE_ASSERT(c, m) _Static_assert(c, m)
+#endif
 SDP_WIRE_ASSERT(sizeof(struct sdp_common_hdr) == 28, "common header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_data_hdr) == 40, "data header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_grant_hdr) == 36, "grant header");
