@@ -52,19 +52,6 @@ using Clock = std::chrono::steady_clock;
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-void write_all(int fd, const void* p, size_t n) {
-  auto* c = static_cast<const char*>(p);
-  while (n) {
-    ssize_t w = ::write(fd, c, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      die("write");
-    }
-    c += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 bool read_all(int fd, void* p, size_t n) {
   auto* c = static_cast<char*>(p);
   while (n) {
