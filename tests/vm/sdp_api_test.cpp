@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+// Socket API contract tests for sdp.ko (docs/API.md). They need the
+// module loaded, so they run inside the test VM (tests/vm/t-api.sh), over
+// loopback, IPv4 and IPv6.
+#include <gtest/gtest.h>
+#include <liburing.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "sdp_socket.h"
+
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+struct Family {
+  int af;
+  const char* loopback;
+  const char* any;
+};
+
+class SdpApi : public ::testing::TestWithParam<Family> {
+ protected:
+  sdp::Address server_addr(uint16_t port) { return sdp::Address::parse(GetParam().loopback, port); }
+  sdp::Socket bound_server(uint16_t& port) {
+    sdp::Socket s(GetParam().af);
+    s.bind(sdp::Address::parse(GetParam().any, 0));
+    port = s.local_port();
+    return s;
+  }
+};
+
+std::vector<std::byte> pattern(size_t n, int seed) {
+  std::vector<std::byte> v(n);
+  for (size_t i = 0; i < n; i++) v[i] = std::byte(static_cast<uint8_t>(i * 31 + seed));
+  return v;
+}
+
+// Serve `n` requests by echoing them.
+std::thread echo_server(sdp::Socket& s, int n) {
+  return std::thread([&s, n] {
+    std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
+    for (int i = 0; i < n; i++) {
+      auto m = s.receive(buf);
+      if (!m) {
+        i--;
+        continue;
+      }
+      s.send_response(m->peer, m->rpc_id, std::span(buf.data(), m->length));
+    }
+  });
+}
+
+TEST_P(SdpApi, CreateAndClose1000Sockets) {
+  for (int i = 0; i < 1000; i++) {
+    sdp::Socket s(GetParam().af);
+    ASSERT_GE(s.fd(), 0);
+  }
+}
+
+TEST_P(SdpApi, BindEphemeralAndConflict) {
+  uint16_t port = 0;
+  sdp::Socket a = bound_server(port);
+  EXPECT_GE(port, 32768);
+  sdp::Socket b(GetParam().af);
+  try {
+    b.bind(sdp::Address::parse(GetParam().any, port));
+    FAIL() << "second bind to port " << port << " succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE);
+  }
+}
+
+TEST_P(SdpApi, RequestResponseRoundTrip) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  std::thread t = echo_server(server, 1);
+  sdp::Socket client(GetParam().af);
+  auto req = pattern(3000, 7);
+  uint64_t id = client.send_request(server_addr(port), req, 42);
+  EXPECT_NE(id, 0u);
+  std::vector<std::byte> buf(4000);
+  auto m = client.receive(buf);
+  t.join();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->rpc_id, id);
+  EXPECT_EQ(m->cookie, 42u);
+  EXPECT_FALSE(m->is_request);
+  EXPECT_EQ(m->error, 0);
+  ASSERT_EQ(m->length, req.size());
+  EXPECT_EQ(0, std::memcmp(buf.data(), req.data(), req.size()));
+  EXPECT_EQ(m->peer, server_addr(port));
+}
+
+TEST_P(SdpApi, ServerSeesRequestIdAndPeer) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  sdp::Socket client(GetParam().af);
+  auto req = pattern(10, 1);
+  uint64_t id = client.send_request(server_addr(port), req, 5);
+  std::vector<std::byte> buf(100);
+  auto m = server.receive(buf);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->is_request);
+  EXPECT_EQ(m->rpc_id, id);
+  EXPECT_EQ(m->cookie, 0u);
+  EXPECT_EQ(m->peer.port(), client.local_port());
+  server.send_response(m->peer, m->rpc_id, std::span(buf.data(), 0));
+  auto r = client.receive(buf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->length, 0u);
+  EXPECT_EQ(r->error, 0);
+}
+
+TEST_P(SdpApi, TruncationSetsMsgTrunc) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  sdp::Socket client(GetParam().af);
+  auto req = pattern(5000, 3);
+  client.send_request(server_addr(port), req, 1);
+  std::vector<std::byte> small(100);
+  auto m = server.receive(small);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->truncated);
+  EXPECT_EQ(m->length, 100u);
+  EXPECT_EQ(m->msg_length, 5000u);
+  EXPECT_EQ(0, std::memcmp(small.data(), req.data(), 100));
+}
+
+TEST_P(SdpApi, RecvWithoutControlBufferIsEinval) {
+  sdp::Socket s(GetParam().af);
+  char buf[10];
+  EXPECT_EQ(::recv(s.fd(), buf, sizeof(buf), MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_P(SdpApi, NonBlockingAndTimeout) {
+  uint16_t port;
+  sdp::Socket s = bound_server(port);
+  std::vector<std::byte> buf(10);
+  EXPECT_FALSE(s.receive(buf, MSG_DONTWAIT));
+  s.set_receive_timeout_ms(300);
+  auto t0 = Clock::now();
+  EXPECT_FALSE(s.receive(buf));
+  auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
+  EXPECT_GE(waited, 250);
+  EXPECT_LT(waited, 5000);
+}
+
+TEST_P(SdpApi, SendErrors) {
+  sdp::Socket s(GetParam().af);
+  std::vector<std::byte> data(10);
+  try {
+    s.send_response(server_addr(1), 12345, data);
+    FAIL() << "response to an unknown RPC succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EINVAL);
+  }
+  std::vector<std::byte> huge(SDP_MAX_MESSAGE_LEN + 1);
+  try {
+    s.send_request(server_addr(1), huge, 1);
+    FAIL() << "oversized request succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EMSGSIZE);
+  }
+  // No destination for a request.
+  char c = 0;
+  EXPECT_EQ(::send(s.fd(), &c, 1, 0), -1);
+  EXPECT_EQ(errno, EDESTADDRREQ);
+}
+
+TEST_P(SdpApi, EpollReportsOnlyCompleteMessages) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  sdp::Socket client(GetParam().af);
+  int ep = epoll_create1(0);
+  ASSERT_GE(ep, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, server.fd(), &ev));
+  std::vector<std::byte> buf(1 << 20);
+  for (size_t size : {size_t{1}, size_t{70000}, size_t{1} << 20}) {
+    auto req = pattern(size, 9);
+    client.send_request(server_addr(port), req, size);
+    epoll_event out{};
+    ASSERT_EQ(1, epoll_wait(ep, &out, 1, 10000)) << "size " << size;
+    // Readable must mean a whole message is there right now.
+    auto m = server.receive(buf, MSG_DONTWAIT);
+    ASSERT_TRUE(m) << "EPOLLIN without a complete message, size " << size;
+    EXPECT_EQ(m->length, size);
+    EXPECT_EQ(0, std::memcmp(buf.data(), req.data(), size));
+    server.send_response(m->peer, m->rpc_id, std::span(buf.data(), 1));
+    ASSERT_TRUE(client.receive(buf));
+  }
+  close(ep);
+}
+
+TEST_P(SdpApi, IoUringSendmsgRecvmsg) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  std::thread t = echo_server(server, 3);
+  sdp::Socket client(GetParam().af);
+  io_uring ring;
+  ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+  sdp::Address dst = server_addr(port);
+  for (int i = 0; i < 3; i++) {
+    auto req = pattern(1000 + 20000 * static_cast<size_t>(i), i);
+    uint64_t id = 0;
+    sdp_send_info info{};
+    info.cookie = 100 + static_cast<uint64_t>(i);
+    info.id_out = reinterpret_cast<uintptr_t>(&id);
+    alignas(cmsghdr) char sctl[CMSG_SPACE(sizeof(info))] = {};
+    iovec siov{req.data(), req.size()};
+    msghdr smsg{};
+    smsg.msg_name = const_cast<sockaddr*>(dst.sa());
+    smsg.msg_namelen = dst.length;
+    smsg.msg_iov = &siov;
+    smsg.msg_iovlen = 1;
+    smsg.msg_control = sctl;
+    smsg.msg_controllen = sizeof(sctl);
+    cmsghdr* c = CMSG_FIRSTHDR(&smsg);
+    c->cmsg_level = SOL_SDP;
+    c->cmsg_type = SDP_CMSG_SEND;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_sendmsg(sqe, client.fd(), &smsg, 0);
+    ASSERT_EQ(1, io_uring_submit(&ring));
+    io_uring_cqe* cqe;
+    ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+    EXPECT_EQ(cqe->res, static_cast<int>(req.size()));
+    io_uring_cqe_seen(&ring, cqe);
+    EXPECT_NE(id, 0u);
+
+    std::vector<std::byte> rbuf(req.size() + 10);
+    alignas(cmsghdr) char rctl[CMSG_SPACE(sizeof(sdp_recv_info))] = {};
+    iovec riov{rbuf.data(), rbuf.size()};
+    sockaddr_storage from{};
+    msghdr rmsg{};
+    rmsg.msg_name = &from;
+    rmsg.msg_namelen = sizeof(from);
+    rmsg.msg_iov = &riov;
+    rmsg.msg_iovlen = 1;
+    rmsg.msg_control = rctl;
+    rmsg.msg_controllen = sizeof(rctl);
+    sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_recvmsg(sqe, client.fd(), &rmsg, 0);
+    ASSERT_EQ(1, io_uring_submit(&ring));
+    ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+    ASSERT_EQ(cqe->res, static_cast<int>(req.size()));
+    io_uring_cqe_seen(&ring, cqe);
+    EXPECT_EQ(0, std::memcmp(rbuf.data(), req.data(), req.size()));
+    cmsghdr* rc = CMSG_FIRSTHDR(&rmsg);
+    ASSERT_NE(rc, nullptr);
+    sdp_recv_info ri{};
+    std::memcpy(&ri, CMSG_DATA(rc), sizeof(ri));
+    EXPECT_EQ(ri.rpc_id, id);
+    EXPECT_EQ(ri.cookie, info.cookie);
+    EXPECT_EQ(ri.flags, static_cast<uint32_t>(SDP_RECV_RESPONSE));
+  }
+  io_uring_queue_exit(&ring);
+  t.join();
+}
+
+TEST_P(SdpApi, ThousandConcurrentRpcsOneSocket) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  constexpr int kRpcs = 1000;
+  std::thread t = echo_server(server, kRpcs);
+  sdp::Socket client(GetParam().af);
+  std::vector<std::vector<std::byte>> reqs;
+  for (int i = 0; i < kRpcs; i++) {
+    reqs.push_back(pattern(1 + static_cast<size_t>(i % 5) * 700, i));
+    client.send_request(server_addr(port), reqs.back(), static_cast<uint64_t>(i));
+  }
+  EXPECT_LE(client.stats().client_rpcs, static_cast<uint32_t>(kRpcs));
+  std::vector<int> seen(kRpcs, 0);
+  std::vector<std::byte> buf(4000);
+  for (int i = 0; i < kRpcs; i++) {
+    auto m = client.receive(buf);
+    ASSERT_TRUE(m);
+    ASSERT_LT(m->cookie, static_cast<uint64_t>(kRpcs));
+    seen[m->cookie]++;
+    ASSERT_EQ(m->length, reqs[m->cookie].size());
+    EXPECT_EQ(0, std::memcmp(buf.data(), reqs[m->cookie].data(), m->length));
+  }
+  t.join();
+  for (int i = 0; i < kRpcs; i++) EXPECT_EQ(seen[i], 1) << "cookie " << i;
+  EXPECT_EQ(client.stats().client_rpcs, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, SdpApi,
+                         ::testing::Values(Family{AF_INET, "127.0.0.1", "0.0.0.0"},
+                                           Family{AF_INET6, "::1", "::"}),
+                         [](const auto& info) { return info.param.af == AF_INET ? "IPv4" : "IPv6"; });
+
+}  // namespace
