@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Checks the VM runner (vm/run) itself. Runs ON THE HOST; boots the VM once per case.
+#   tests/vm/harness-selftest.sh [-v]     (-v: show each VM's console live)
+# Prints one ok/FAIL line per case and exits 1 if any case failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUN=$ROOT/vm/run
+# shellcheck source=/dev/null
+. "$ROOT/kernel.conf"
+REL=${KERNEL_ABI}-${KERNEL_FLAVOUR}
+SDP_CACHE=${SDP_CACHE:-$ROOT/.cache}
+KDIR=$SDP_CACHE/kernel/$REL/kdir
+OUT=$ROOT/build/vm-selftest
+RW=$OUT/rw
+verbose=0
+[[ ${1:-} == -v ]] && verbose=1
+
+mkdir -p "$OUT" "$RW"
+cd "$ROOT"
+failed=0 passed=0
+
+ok() { printf 'ok: harness-selftest: %s\n' "$1"; passed=$((passed + 1)); }
+bad() { printf 'FAIL: harness-selftest: %s\n' "$1"; failed=$((failed + 1)); }
+
+# expect NAME RC [grep-ERE-that-the-log-must-match] -- VM_RUN_ARGS...
+expect() {
+  local name=$1 want=$2 pattern="" rc log=$OUT/$1.log t0=$SECONDS
+  shift 2
+  if [[ $1 != -- ]]; then pattern=$1; shift; fi
+  shift
+  set +e
+  if ((verbose)); then
+    "$RUN" --log "$log" "$@"
+  else
+    "$RUN" --log "$log" "$@" >"$OUT/$name.out" 2>&1
+  fi
+  rc=$?
+  set -e
+  if [[ $rc != "$want" ]]; then
+    bad "$name: vm/run exited $rc, expected $want (log: $log)"
+    ((verbose)) || tail -n 15 "$OUT/$name.out" | sed 's/^/    /'
+  elif [[ -n $pattern ]] && ! grep -Eq -- "$pattern" "$log"; then
+    bad "$name: exit $rc as expected, but the log has no match for /$pattern/ (log: $log)"
+  else
+    ok "$name (exit $rc, $((SECONDS - t0)) s)"
+  fi
+}
+
+[[ -x $RUN ]] || { bad "vm/run missing"; exit 1; }
+if ! "$ROOT/scripts/deps.sh" --check; then
+  bad "prerequisites missing (see above): run make deps"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# --- exit status is passed through ---------------------------------------
+expect true 0 -- -- true
+expect false 1 -- -- false
+expect exit-7 7 -- -- sh -c 'exit 7'
+expect not-found 127 -- -- /nonexistent/command
+
+# --- arguments survive quoting; output reaches the caller -------------------
+# shellcheck disable=SC2016 # $1/$2 are for the guest's sh
+expect quoting 0 'ARGS-OK \[a b  c\] \[it.s \$HOME "q"\]' -- \
+  -- sh -c 'test $# = 2 && echo "ARGS-OK [$1] [$2]"' _ 'a b  c' "it's \$HOME \"q\""
+
+# --- the guest environment: no network device but lo, cwd, PATH, rwdir, modules
+token=$RANDOM$RANDOM
+rm -f "$RW/token"
+cat >"$OUT/env-check.sh" <<EOF
+#!/bin/bash
+set -u
+err=0
+check() { if eval "\$1"; then echo "env ok: \$2"; else echo "env FAIL: \$2"; err=1; fi; }
+check '[[ \$(ls /sys/class/net) == lo ]]' "only lo exists (found: \$(ls /sys/class/net | tr '\n' ' '))"
+check '[[ \$(cat /sys/class/net/lo/operstate) == unknown && \$(ip -o link show lo) == *UP* ]]' "lo is up"
+check '[[ \$(pwd -P) == "$ROOT" ]]' "cwd is the host's cwd"
+check '[[ :\$PATH: == *:$ROOT/build/userspace:* ]]' "PATH has build/userspace"
+check '[[ \$(uname -r) == "$REL" ]]' "kernel is $REL"
+check '[[ \$(id -u) == 0 ]]' "runs as root"
+check '[[ \${SDP_IN_VM:-} == 1 ]]' "SDP_IN_VM=1"
+check 'echo $token > "$RW/token"' "rwdir $RW is writable"
+check 'touch "$ROOT/.vm-write-probe"' "the host's / is writable in the guest (tmpfs overlay)"
+check 'modprobe veth && modprobe sch_netem && modprobe tls' "modprobe veth, sch_netem, tls"
+check '[[ -e /sys/kernel/btf/vmlinux ]]' "vmlinux BTF"
+check 'stat -f -c %T /sys/fs/bpf | grep -q bpf' "bpffs on /sys/fs/bpf"
+check 'stat -f -c %T /sys/kernel/debug | grep -q debugfs' "debugfs mounted"
+check 'stat -f -c %T /tmp | grep -q tmpfs' "tmpfs on /tmp"
+exit \$err
+EOF
+chmod +x "$OUT/env-check.sh"
+expect guest-env 0 -- --rwdir "$RW" -- "$OUT/env-check.sh"
+if [[ $(cat "$RW/token" 2>/dev/null) == "$token" ]]; then
+  ok "rwdir: the guest's write is visible on the host"
+else
+  bad "rwdir: $RW/token does not hold what the guest wrote"
+fi
+if [[ -e $ROOT/.vm-write-probe ]]; then
+  rm -f "$ROOT/.vm-write-probe"
+  bad "the guest wrote through to the host's / (must be a read-only 9p export under an overlay)"
+else
+  ok "the guest's writes to / stay in the guest"
+fi
+
+# --- a command printing "WARNING:" itself must not fail the run -----------
+expect own-output 0 -- -- echo "WARNING: BUG: this is the command's output, not the kernel's"
+
+# --- a real kernel WARNING fails the run -----------------------------------
+# Debian's 6.1 config has no LKDTM (CONFIG_LKDTM is not set), and stock 6.1 has
+# no WARN_ON a root user can reliably hit, so the selftest builds a throwaway
+# module whose init calls WARN(): the kernel's own WARN path (backtrace, taint W).
+mod=$OUT/warnmod
+rm -rf "$mod"
+mkdir -p "$mod"
+cat >"$mod/sdp_selftest_warn.c" <<'EOF'
+#include <linux/module.h>
+#include <linux/bug.h>
+static int __init sdp_selftest_warn_init(void)
+{
+	WARN(1, "sdp harness selftest: deliberate kernel warning\n");
+	return 0;
+}
+static void __exit sdp_selftest_warn_exit(void) { }
+module_init(sdp_selftest_warn_init);
+module_exit(sdp_selftest_warn_exit);
+MODULE_LICENSE("GPL");
+EOF
+echo 'obj-m := sdp_selftest_warn.o' >"$mod/Makefile"
+if make -C "$KDIR" M="$mod" modules >"$OUT/warnmod-build.log" 2>&1; then
+  expect kernel-warning 125 'WARNING: CPU: .*sdp_selftest_warn' -- -- insmod "$mod/sdp_selftest_warn.ko"
+else
+  bad "kernel-warning: could not build the WARN module (log: $OUT/warnmod-build.log)"
+fi
+
+# --- a kernel panic fails the run ------------------------------------------
+expect kernel-panic 125 'Kernel panic' -- -- sh -c 'echo c > /proc/sysrq-trigger'
+
+# --- the timeout kills the VM ----------------------------------------------
+expect timeout 124 -- --timeout 8 -- sleep 600
+
+echo "harness-selftest: $passed passed, $failed failed"
+((failed == 0))
