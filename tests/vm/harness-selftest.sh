@@ -106,14 +106,71 @@ fi
 # --- a command printing "WARNING:" itself must not fail the run -----------
 expect own-output 0 -- -- echo "WARNING: BUG: this is the command's output, not the kernel's"
 
+# build_module NAME: build $OUT/NAME/NAME.c (source on stdin) against the private KDIR.
+build_module() {
+  local name=$1 dir=$OUT/$1
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cat >"$dir/$name.c"
+  echo "obj-m := $name.o" >"$dir/Makefile"
+  make -C "$KDIR" M="$dir" modules >"$dir/build.log" 2>&1
+}
+
+# --- module BTF end to end: built against KDIR, accepted by the VM kernel -----
+# An XDP kfunc module like SDP's: it must come out of the build with .BTF, and
+# after insmod /sys/kernel/btf/<module> must exist with the kfunc in it (without
+# module BTF, kfunc registration "succeeds" silently and registers nothing).
+if build_module sdp_selftest_kfunc <<'EOF'
+#include <linux/module.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+__diag_push();
+__diag_ignore_all("-Wmissing-prototypes", "Global kfuncs as their definitions will be in BTF");
+noinline u32 sdp_selftest_kfunc(u32 x) { return x + 1; }
+__diag_pop();
+BTF_SET8_START(sdp_selftest_kfunc_ids)
+BTF_ID_FLAGS(func, sdp_selftest_kfunc)
+BTF_SET8_END(sdp_selftest_kfunc_ids)
+static const struct btf_kfunc_id_set sdp_selftest_kfunc_set = {
+	.owner = THIS_MODULE, .set = &sdp_selftest_kfunc_ids,
+};
+static int __init sdp_selftest_kfunc_init(void)
+{
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &sdp_selftest_kfunc_set);
+}
+static void __exit sdp_selftest_kfunc_exit(void) { }
+module_init(sdp_selftest_kfunc_init);
+module_exit(sdp_selftest_kfunc_exit);
+MODULE_LICENSE("GPL");
+EOF
+then
+  ko=$OUT/sdp_selftest_kfunc/sdp_selftest_kfunc.ko
+  if "$ROOT/scripts/check-module-btf.sh" "$ko"; then
+    ok "module-btf: a module built against KDIR has .BTF"
+  else
+    bad "module-btf: a module built against KDIR has no .BTF (KDIR: $KDIR)"
+  fi
+  cat >"$OUT/kfunc-check.sh" <<EOF
+#!/bin/bash
+. "$ROOT/tests/vm/lib.sh"
+insmod_btf "$ko" sdp_selftest_kfunc
+if dmesg | grep -E 'missing module BTF|failed to validate module'; then fail "kernel rejected the module BTF"; fi
+bpftool btf dump file /sys/kernel/btf/sdp_selftest_kfunc | grep -q "'sdp_selftest_kfunc'" ||
+  fail "kfunc sdp_selftest_kfunc is not in the module's BTF"
+echo KFUNC-BTF-OK
+EOF
+  chmod +x "$OUT/kfunc-check.sh"
+  expect module-btf-in-vm 0 'KFUNC-BTF-OK' -- -- "$OUT/kfunc-check.sh"
+else
+  bad "module-btf: could not build the kfunc module (log: $OUT/sdp_selftest_kfunc/build.log)"
+fi
+
 # --- a real kernel WARNING fails the run -----------------------------------
 # Debian's 6.1 config has no LKDTM (CONFIG_LKDTM is not set), and stock 6.1 has
 # no WARN_ON a root user can reliably hit, so the selftest builds a throwaway
 # module whose init calls WARN(): the kernel's own WARN path (backtrace, taint W).
-mod=$OUT/warnmod
-rm -rf "$mod"
-mkdir -p "$mod"
-cat >"$mod/sdp_selftest_warn.c" <<'EOF'
+if build_module sdp_selftest_warn <<'EOF'
 #include <linux/module.h>
 #include <linux/bug.h>
 static int __init sdp_selftest_warn_init(void)
@@ -126,11 +183,10 @@ module_init(sdp_selftest_warn_init);
 module_exit(sdp_selftest_warn_exit);
 MODULE_LICENSE("GPL");
 EOF
-echo 'obj-m := sdp_selftest_warn.o' >"$mod/Makefile"
-if make -C "$KDIR" M="$mod" modules >"$OUT/warnmod-build.log" 2>&1; then
-  expect kernel-warning 125 'WARNING: CPU: .*sdp_selftest_warn' -- -- insmod "$mod/sdp_selftest_warn.ko"
+then
+  expect kernel-warning 125 'WARNING: CPU: .*sdp_selftest_warn' -- -- insmod "$OUT/sdp_selftest_warn/sdp_selftest_warn.ko"
 else
-  bad "kernel-warning: could not build the WARN module (log: $OUT/warnmod-build.log)"
+  bad "kernel-warning: could not build the WARN module (log: $OUT/sdp_selftest_warn/build.log)"
 fi
 
 # --- a kernel panic fails the run ------------------------------------------

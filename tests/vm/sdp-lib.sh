@@ -1,0 +1,71 @@
+# SDP-specific helpers for the VM tests, on top of lib.sh. Source after it.
+# shellcheck shell=bash
+
+SDPCTL=${SDPCTL:-$SDP_REPO/build/userspace/sdpctl}
+SDP_ECHO=${SDP_ECHO:-$SDP_REPO/build/userspace/sdp-echo}
+SDP_INJECT=${SDP_INJECT:-$SDP_REPO/build/userspace/sdp-inject}
+SDP_BENCH=${SDP_BENCH:-$SDP_REPO/build/userspace/sdp-bench}
+SDP_KO=${SDP_KO:-$SDP_REPO/kmod/sdp.ko}
+
+# sdp_load [PARAM=VALUE...]: load sdp.ko with sdpctl (checks module BTF too); unloaded at exit.
+sdp_load() {
+  need_file "$SDPCTL" "$SDP_KO"
+  "$SDPCTL" load --module "$SDP_KO" "$@" || fail "sdpctl load $* failed"
+  [[ -e /sys/kernel/btf/sdp ]] || fail "sdp loaded without module BTF"
+  on_exit sdp_unload_quiet
+}
+
+sdp_unload_quiet() {
+  [[ -d /sys/module/sdp ]] || return 0
+  "$SDPCTL" unload >/dev/null 2>&1 || true
+}
+
+# sdp_stat NETNS NAME: one counter of /proc/net/sdp_stats in netns NETNS.
+sdp_stat() {
+  local v
+  v=$(ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/sdp_stats) ||
+    fail "cannot read /proc/net/sdp_stats in $1"
+  [[ -n $v ]] || fail "no counter $2 in /proc/net/sdp_stats"
+  echo "$v"
+}
+
+# sdp_drops NETNS: sum of all drop_* counters.
+sdp_drops() {
+  ip netns exec "$1" awk '$1 ~ /^drop_/ { s += $2 } END { print s + 0 }' /proc/net/sdp_stats
+}
+
+# json_field JSON KEY: a numeric field of a one-line JSON object.
+json_field() {
+  local v
+  v=$(sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1")
+  [[ -n $v ]] || fail "no field $2 in: $1"
+  echo "$v"
+}
+
+# start_echo_server NETNS ARGS...: background sdp-echo server; waits until bound.
+# Sets ECHO_PID and ECHO_OUT (its JSON summary file).
+start_echo_server() {
+  local ns=$1
+  shift
+  ECHO_OUT=$(mktemp)
+  ip netns exec "$ns" "$SDP_ECHO" server "$@" >"$ECHO_OUT" &
+  ECHO_PID=$!
+  on_exit "kill $ECHO_PID 2>/dev/null || true"
+  wait_for 10 _sdp_port_bound "$ns"
+}
+
+_sdp_port_bound() {
+  [[ $(sdp_stat "$1" sockets) -ge 1 ]]
+}
+
+# stop_echo_server: SIGTERM, wait, check "duplicates":0 in its summary.
+stop_echo_server() {
+  kill "$ECHO_PID" 2>/dev/null || true
+  local rc=0
+  wait "$ECHO_PID" || rc=$?
+  local out
+  out=$(cat "$ECHO_OUT")
+  note "server: $out"
+  [[ $(json_field "$out" duplicates) == 0 ]] || fail "server saw duplicate requests: $out"
+  ((rc == 0)) || fail "echo server exited with $rc"
+}

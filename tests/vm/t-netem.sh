@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Loss 5%, reordering 10%, duplication 2% on the veth (both directions):
+# every RPC completes exactly once, content intact, no duplicate request.
+# vm/run: --timeout 900
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sdp-lib.sh"
+need_vm
+need_root
+need_module sch_netem
+sdp_load
+netns_pair_up
+for ns in "$NS_A" "$NS_B"; do
+  dev=$VETH_A; [[ $ns == "$NS_B" ]] && dev=$VETH_B
+  ip netns exec "$ns" tc qdisc add dev "$dev" root netem delay 1ms loss 5% \
+    reorder 10% duplicate 2% || fail "tc netem on $dev"
+done
+start_echo_server "$NS_A" --port 5000
+out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --sizes 1,100,1500,64K,1M \
+  --count 200 --concurrency 20) || fail "RPCs over a lossy link: $out"
+pass "IPv4 over netem: $out"
+stop_echo_server
+start_echo_server "$NS_A" --port 5001 -6
+out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5001 --sizes 1,1500,200K \
+  --count 100 --concurrency 10) || fail "IPv6 RPCs over a lossy link: $out"
+pass "IPv6 over netem: $out"
+stop_echo_server
+for k in retransmitted_segments tx_resend; do
+  note "$k: client $(sdp_stat "$NS_B" "$k"), server $(sdp_stat "$NS_A" "$k")"
+done
+[[ $(( $(sdp_stat "$NS_A" tx_resend) + $(sdp_stat "$NS_B" tx_resend) )) -gt 0 ]] ||
+  fail "no RESEND was sent: netem did not bite?"
