@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sdp_record.h - TLS 1.2 AES-GCM record framing of an SDP message and the
+ * per-message record sequence numbers. Kernel-free: shared by the module,
+ * the host unit tests (checked against OpenSSL) and the sdp-decrypt tool.
+ *
+ * A message of msg_len plaintext bytes is cut into records of at most
+ * rec_app application bytes. Record k carries, encrypted, an 8-byte framing
+ * header {be32 msg_offset, be32 msg_len} and app bytes [k*rec_app, ...):
+ *
+ *   17 03 03 | len (be16) | seq (be64, explicit nonce) | ciphertext | tag
+ *      5 bytes header        8 bytes                     8 + app     16
+ *
+ *   len   = 8 + 8 + app + 16 (TLS: explicit nonce + ciphertext + tag)
+ *   seq   = message ID (48 bits) << 16 | record index k (16 bits)
+ *   nonce = salt (4 bytes) || seq (8 bytes, big-endian)
+ *   AAD   = seq (8) || 0x17 || 0x03 0x03 || plaintext length (be16)
+ *
+ * Records follow each other in the message's wire stream with no gap:
+ * record k starts at wire offset k * (rec_app + SDP_RECORD_OVERHEAD).
+ */
+#ifndef SDP_RECORD_H
+#define SDP_RECORD_H
+
+#include "sdp_compat.h"
+
+#define SDP_TLS_HDR_LEN		5
+#define SDP_TLS_NONCE_LEN	8	/* explicit nonce = record seq */
+#define SDP_TLS_TAG_LEN		16
+#define SDP_FRAME_LEN		8	/* framing header inside the record */
+#define SDP_RECORD_PREFIX	(SDP_TLS_HDR_LEN + SDP_TLS_NONCE_LEN)
+#define SDP_RECORD_OVERHEAD	(SDP_RECORD_PREFIX + SDP_FRAME_LEN + \
+				 SDP_TLS_TAG_LEN)
+#define SDP_RECORD_APP_MAX	(16384 - SDP_FRAME_LEN)	/* TLS limit */
+
+#define SDP_TLS_APPLICATION_DATA 0x17
+#define SDP_SALT_LEN		4
+#define SDP_GCM_IV_LEN		12
+
+#define SDP_MSG_ID_BITS		48
+#define SDP_REC_INDEX_BITS	16
+#define SDP_MSG_ID_LIMIT	(1ULL << SDP_MSG_ID_BITS)	/* ids < this */
+#define SDP_RECORDS_PER_MSG	(1U << SDP_REC_INDEX_BITS)
+
+struct sdp_record_geom {
+	u32 index;
+	u32 wire_off;	/* first byte of the record header in the stream */
+	u32 wire_len;	/* whole record */
+	u32 app_off;	/* message offset of its first application byte */
+	u32 app_len;	/* application bytes in it */
+};
+
+/* Number of records of a message (an empty message has one, empty). */
+static inline u32 sdp_record_count(u32 msg_len, u32 rec_app)
+{
+	if (!rec_app)
+		return 0;
+	return msg_len ? (u32)(((u64)msg_len + rec_app - 1) / rec_app) : 1;
+}
+
+/* Can a message of msg_len bytes be framed with records of rec_app? */
+static inline bool sdp_record_fits(u32 msg_len, u32 rec_app)
+{
+	return rec_app && rec_app <= SDP_RECORD_APP_MAX &&
+	       sdp_record_count(msg_len, rec_app) <= SDP_RECORDS_PER_MSG;
+}
+
+static inline bool sdp_record_geom(u32 msg_len, u32 rec_app, u32 index,
+				   struct sdp_record_geom *g)
+{
+	u32 n = sdp_record_count(msg_len, rec_app);
+
+	if (index >= n)
+		return false;
+	g->index = index;
+	g->app_off = index * rec_app;
+	g->app_len = msg_len - g->app_off < rec_app ? msg_len - g->app_off
+						    : rec_app;
+	g->wire_off = index * (rec_app + SDP_RECORD_OVERHEAD);
+	g->wire_len = g->app_len + SDP_RECORD_OVERHEAD;
+	return true;
+}
+
+/* The record whose bytes contain wire offset 'off'. */
+static inline u32 sdp_record_index_at(u32 off, u32 rec_app)
+{
+	return off / (rec_app + SDP_RECORD_OVERHEAD);
+}
+
+static inline u64 sdp_record_seq(u64 msg_id, u32 index)
+{
+	return (msg_id << SDP_REC_INDEX_BITS) | (index & 0xffff);
+}
+
+static inline void sdp_put_be64(u8 *p, u64 v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (u8)v;
+		v >>= 8;
+	}
+}
+
+static inline u64 sdp_get_be64(const u8 *p)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* GCM IV: salt || seq. */
+static inline void sdp_record_iv(u8 iv[SDP_GCM_IV_LEN],
+				 const u8 salt[SDP_SALT_LEN], u64 seq)
+{
+	memcpy(iv, salt, SDP_SALT_LEN);
+	sdp_put_be64(iv + SDP_SALT_LEN, seq);
+}
+
+/* TLS 1.2 additional data for a record of plain_len plaintext bytes. */
+static inline void sdp_record_aad(u8 aad[13], u64 seq, u32 plain_len)
+{
+	sdp_put_be64(aad, seq);
+	aad[8] = SDP_TLS_APPLICATION_DATA;
+	aad[9] = 0x03;
+	aad[10] = 0x03;
+	aad[11] = (u8)(plain_len >> 8);
+	aad[12] = (u8)plain_len;
+}
+
+/* Record header + explicit nonce (13 bytes) for app_len application bytes. */
+static inline void sdp_record_prefix(u8 p[SDP_RECORD_PREFIX], u64 seq,
+				     u32 app_len)
+{
+	u32 len = SDP_TLS_NONCE_LEN + SDP_FRAME_LEN + app_len + SDP_TLS_TAG_LEN;
+
+	p[0] = SDP_TLS_APPLICATION_DATA;
+	p[1] = 0x03;
+	p[2] = 0x03;
+	p[3] = (u8)(len >> 8);
+	p[4] = (u8)len;
+	sdp_put_be64(p + SDP_TLS_HDR_LEN, seq);
+}
+
+/* Framing header that starts every record's plaintext. */
+static inline void sdp_record_frame(u8 f[SDP_FRAME_LEN], u32 app_off,
+				    u32 msg_len)
+{
+	u32 i;
+
+	for (i = 0; i < 4; i++) {
+		f[i] = (u8)(app_off >> (24 - 8 * i));
+		f[4 + i] = (u8)(msg_len >> (24 - 8 * i));
+	}
+}
+
+/*
+ * Check a received record prefix against what the receiver expects for
+ * record g of message msg_id. Returns false if anything differs.
+ */
+static inline bool sdp_record_prefix_ok(const u8 p[SDP_RECORD_PREFIX],
+					const struct sdp_record_geom *g,
+					u64 msg_id)
+{
+	u8 want[SDP_RECORD_PREFIX];
+
+	sdp_record_prefix(want, sdp_record_seq(msg_id, g->index), g->app_len);
+	return !memcmp(p, want, sizeof(want));
+}
+
+#endif /* SDP_RECORD_H */
