@@ -29,7 +29,8 @@ for ko in "$@"; do
 check-module-btf: $ko has no .BTF section: its kfuncs would silently fail to register.
   Build it against the private headers tree that has vmlinux and resolve_btfids:
     make deps && make kmod    (KDIR=\$SDP_CACHE/kernel/<release>/kdir)
-  and look for "BTF [M] ${ko##*/}" in the build output.
+  (kbuild prints "BTF [M]" even when it then says "Skipping BTF generation ...
+  due to unavailability of vmlinux": that line means the build tree is wrong.)
 EOF
     rc=1
   fi

@@ -298,7 +298,11 @@ EOF
     printf '%s\n' "$out" >&2
     die "throwaway module failed to build against $KC/kdir"
   fi
-  grep -q 'BTF \[M\]' <<<"$out" || { printf '%s\n' "$out" >&2; die "kbuild did not print 'BTF [M]': module BTF is not generated"; }
+  # kbuild prints "BTF [M]" even when it goes on to skip BTF, so check both lines.
+  if ! grep -q 'BTF \[M\]' <<<"$out" || grep -q 'Skipping BTF generation' <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    die "kbuild did not generate module BTF with $KC/kdir"
+  fi
   readelf -S -W "$tmp/btfprobe.ko" | grep -q ' \.BTF ' || die "throwaway module has no .BTF section"
   objcopy -O binary --only-section=.BTF_ids "$tmp/btfprobe.ko" "$tmp/ids" || die "throwaway module has no .BTF_ids"
   id=$(od -An -tu4 -N4 "$tmp/ids" | tr -d ' ')
