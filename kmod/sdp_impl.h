@@ -183,7 +183,9 @@ struct sdp_rpc {
 	int error;			/* positive errno */
 	struct sdp_peer *peer;
 	u16 peer_port;
-	u32 silent_ticks;
+	u32 silent_ticks;		/* ticks without any packet from the peer */
+	u32 probe_ticks;		/* ticks since the last RESEND/NEED_ACK */
+	u8 probes;			/* probes sent without progress */
 	struct sdp_msgout out;		/* request (client) / response (server) */
 	struct sdp_msgin *in;		/* response (client) / request (server) */
 };

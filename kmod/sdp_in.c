@@ -201,6 +201,8 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 			return SDP_DROP_BAD_OFFSET;
 		}
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
+		rpc->probes = 0;
+		rpc->probe_ticks = 0;
 		if (!sdp_reasm_complete(&in->reasm)) {
 			if (!list_empty(&in->grant_link))
 				sdp_grant_update(ssk, q);
@@ -229,6 +231,8 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = min(out->wire_len, sdp_unsched_bytes);
+	rpc->probes = 0;
+	rpc->probe_ticks = 0;
 	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);
 }
@@ -251,6 +255,8 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 		if (!rpc || !rpc->out.buf)
 			return SDP_DROP_UNKNOWN_RPC;
 		if (pi->offset > rpc->out.granted) {
+			rpc->probes = 0;
+			rpc->probe_ticks = 0;
 			rpc->out.granted = min(pi->offset, rpc->out.wire_len);
 			sdp_xmit_new_data(ssk, rpc, q);
 		}

@@ -4,8 +4,9 @@
  * that the peer of an RPC is alive, and gives up on silent peers.
  *
  * Every tick (tick_ms) each RPC that waits on its peer counts one silent
- * tick; any packet for the RPC resets the count. After resend_ms of
- * silence, and every resend_ms after that, the RPC asks its peer:
+ * tick; any packet for the RPC resets the count. The RPC asks its peer
+ * after resend_ms, then again after 2, 4, ... 32 times resend_ms (the
+ * backoff restarts when new data or a grant arrives, not on BUSY):
  *   - receiving a message: RESEND for the first missing range (or the
  *     current GRANT again when everything granted has arrived);
  *   - client waiting for a response: RESEND(0, unsched) - the server
@@ -66,9 +67,10 @@ void sdp_timer_fn(struct timer_list *t)
 			}
 			continue;
 		}
-		if (rpc->silent_ticks < resend ||
-		    (rpc->silent_ticks - resend) % resend)
+		if (++rpc->probe_ticks < resend << min_t(u8, rpc->probes, 5))
 			continue;
+		rpc->probe_ticks = 0;
+		rpc->probes++;
 		if (rpc->state == SDP_RPC_SERVER_RESPONDING) {
 			if (rpc->out.next_xmit >= rpc->out.wire_len)
 				sdp_queue_ctrl(ssk, rpc, SDP_PKT_NEED_ACK, 0, 0,
