@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/kernel.conf"
 REL=${KERNEL_ABI}-${KERNEL_FLAVOUR}
 SERIES=$(cut -d. -f1,2 <<<"$KERNEL_ABI")   # 6.1.0-56 -> 6.1
-SDP_CACHE=${SDP_CACHE:-$ROOT/.cache}
+SDP_CACHE=$(realpath -m "${SDP_CACHE:-$ROOT/.cache}")
 KC=$SDP_CACHE/kernel/$REL
 HDRS=/usr/src/linux-headers-$REL
 KSRC_TAR=/usr/src/linux-source-$SERIES.tar.xz
