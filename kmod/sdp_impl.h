@@ -183,8 +183,8 @@ struct sdp_rpc {
 	int error;			/* positive errno */
 	struct sdp_peer *peer;
 	u16 peer_port;
-	u32 silent_ticks;		/* ticks without any packet from the peer */
-	u32 probe_ticks;		/* ticks since the last RESEND/NEED_ACK */
+	unsigned long last_heard;	/* jiffies: last packet from the peer */
+	unsigned long next_probe;	/* jiffies: next RESEND/NEED_ACK */
 	u8 probes;			/* probes sent without progress */
 	struct sdp_msgout out;		/* request (client) / response (server) */
 	struct sdp_msgin *in;		/* response (client) / request (server) */
@@ -291,6 +291,25 @@ void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
 
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);
+
+/* The peer of this RPC is alive. */
+static inline void sdp_rpc_heard(struct sdp_rpc *rpc)
+{
+	rpc->last_heard = jiffies;
+}
+
+static inline unsigned long sdp_resend_jiffies(void)
+{
+	return max(1UL, msecs_to_jiffies(sdp_resend_ms));
+}
+
+/* The RPC made progress (or starts waiting): restart the probe backoff. */
+static inline void sdp_rpc_progress(struct sdp_rpc *rpc)
+{
+	rpc->last_heard = jiffies;
+	rpc->probes = 0;
+	rpc->next_probe = jiffies + sdp_resend_jiffies();
+}
 
 /* Does the packet come from the server side of the RPC? */
 static inline u8 sdp_rpc_flags(const struct sdp_rpc *rpc)

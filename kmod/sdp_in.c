@@ -134,6 +134,7 @@ static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
 	rpc->is_client = false;
 	rpc->peer_port = pi->sport;
 	rpc->state = SDP_RPC_SERVER_INCOMING;
+	sdp_rpc_progress(rpc);
 	*r = sdp_msgin_new(ssk, rpc, pi);
 	if (*r) {
 		sdp_peer_put(ssk, rpc->peer);
@@ -166,7 +167,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		if (!rpc)
 			return r;
 	}
-	rpc->silent_ticks = 0;
+	sdp_rpc_heard(rpc);
 	if (rpc->is_client) {
 		if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
 			return SDP_DROP_DUPLICATE;
@@ -201,8 +202,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 			return SDP_DROP_BAD_OFFSET;
 		}
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
-		rpc->probes = 0;
-		rpc->probe_ticks = 0;
+		sdp_rpc_progress(rpc);
 		if (!sdp_reasm_complete(&in->reasm)) {
 			if (!list_empty(&in->grant_link))
 				sdp_grant_update(ssk, q);
@@ -231,8 +231,7 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = min(out->wire_len, sdp_unsched_bytes);
-	rpc->probes = 0;
-	rpc->probe_ticks = 0;
+	sdp_rpc_progress(rpc);
 	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);
 }
@@ -248,15 +247,14 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	int err;
 
 	if (rpc)
-		rpc->silent_ticks = 0;
+		sdp_rpc_heard(rpc);
 
 	switch (pi->type) {
 	case SDP_PKT_GRANT:
 		if (!rpc || !rpc->out.buf)
 			return SDP_DROP_UNKNOWN_RPC;
 		if (pi->offset > rpc->out.granted) {
-			rpc->probes = 0;
-			rpc->probe_ticks = 0;
+			sdp_rpc_progress(rpc);
 			rpc->out.granted = min(pi->offset, rpc->out.wire_len);
 			sdp_xmit_new_data(ssk, rpc, q);
 		}

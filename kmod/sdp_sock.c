@@ -531,6 +531,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		rpc->is_client = true;
 		rpc->peer_port = port;
 		rpc->state = SDP_RPC_CLIENT_OUTGOING;
+		sdp_rpc_progress(rpc);
 		err = sdp_msgout_init(ssk, rpc, buf, len);
 		if (err) {
 			sdp_peer_put(ssk, rpc->peer);
@@ -551,7 +552,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		if (err)
 			goto out_uncharge;
 		rpc->state = SDP_RPC_SERVER_RESPONDING;
-		rpc->silent_ticks = 0;
+		sdp_rpc_progress(rpc);
 	}
 	id = rpc->id;
 	sdp_xmit_new_data(ssk, rpc, &q);

@@ -3,17 +3,18 @@
  * sdp_timer.c - per-socket timer: asks for missing data (RESEND), checks
  * that the peer of an RPC is alive, and gives up on silent peers.
  *
- * Every tick (tick_ms) each RPC that waits on its peer counts one silent
- * tick; any packet for the RPC resets the count. The RPC asks its peer
- * after resend_ms, then again after 2, 4, ... 32 times resend_ms (the
- * backoff restarts when new data or a grant arrives, not on BUSY):
+ * Every tick (tick_ms) the timer looks at each RPC that waits on its peer.
+ * It asks the peer resend_ms after the RPC last made progress, then again
+ * after 2, 4, ... 32 times resend_ms (the backoff restarts when new data or
+ * a grant arrives, not on BUSY):
  *   - receiving a message: RESEND for the first missing range (or the
  *     current GRANT again when everything granted has arrived);
  *   - client waiting for a response: RESEND(0, unsched) - the server
  *     answers with data, BUSY (still working) or UNKNOWN (lost request);
  *   - server that sent its whole response: NEED_ACK.
- * After timeout_ms of silence a client RPC fails with ETIMEDOUT and a
- * server RPC is freed.
+ * When no packet at all has come from the peer for timeout_ms (BUSY counts),
+ * a client RPC fails with ETIMEDOUT and a server RPC is freed. Times are
+ * kept in jiffies, so a late timer does not stretch them.
  */
 #include <linux/timer.h>
 #include <linux/jiffies.h>
@@ -41,9 +42,8 @@ void sdp_timer_fn(struct timer_list *t)
 {
 	struct sdp_sock *ssk = from_timer(ssk, t, timer);
 	struct net *net = sock_net(sdp_to_sk(ssk));
-	u32 tick = max(1U, sdp_tick_ms);
-	u32 resend = max(1U, sdp_resend_ms / tick);
-	u32 timeout = max(resend + 1, sdp_timeout_ms / tick);
+	unsigned long timeout = max(1UL, msecs_to_jiffies(sdp_timeout_ms));
+	unsigned long now = jiffies;
 	struct sdp_rpc *rpc, *tmp;
 	struct sk_buff_head q;
 
@@ -58,7 +58,7 @@ void sdp_timer_fn(struct timer_list *t)
 		    rpc->state != SDP_RPC_SERVER_INCOMING &&
 		    rpc->state != SDP_RPC_SERVER_RESPONDING)
 			continue;	/* the application holds it */
-		if (++rpc->silent_ticks >= timeout) {
+		if (time_after_eq(now, rpc->last_heard + timeout)) {
 			if (rpc->is_client) {
 				sdp_rpc_fail(ssk, rpc, ETIMEDOUT);
 			} else {
@@ -67,10 +67,11 @@ void sdp_timer_fn(struct timer_list *t)
 			}
 			continue;
 		}
-		if (++rpc->probe_ticks < resend << min_t(u8, rpc->probes, 5))
+		if (time_before(now, rpc->next_probe))
 			continue;
-		rpc->probe_ticks = 0;
-		rpc->probes++;
+		if (rpc->probes < 5)
+			rpc->probes++;
+		rpc->next_probe = now + (sdp_resend_jiffies() << rpc->probes);
 		if (rpc->state == SDP_RPC_SERVER_RESPONDING) {
 			if (rpc->out.next_xmit >= rpc->out.wire_len)
 				sdp_queue_ctrl(ssk, rpc, SDP_PKT_NEED_ACK, 0, 0,
