@@ -11,10 +11,13 @@ CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 export SDP_CACHE KERNEL_RELEASE
 
-.PHONY: all deps userspace kmod bpf test unit-test vm-test demo bench clean check-deps style
+.PHONY: all deps userspace kmod bpf test unit-test fuzz vm-test demo bench clean check-deps
 
 all: userspace bpf kmod
 
+# `make test` and `make demo` install what they need themselves (idempotent,
+# fast when nothing is missing); a plain `make` only checks and says
+# "run: make deps".
 deps:
 	scripts/deps.sh
 
@@ -36,16 +39,25 @@ kmod: check-deps
 unit-test: userspace
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+fuzz:
+	tests/fuzz/run.sh
+
 vm-test: all
 	tests/vm/run-all.sh
 
-test: unit-test vm-test
+test: deps
+	$(MAKE) all
+	$(MAKE) unit-test
+	@if [ -x tests/fuzz/run.sh ]; then $(MAKE) fuzz; fi
+	$(MAKE) vm-test
 
-demo: all
+demo: deps
+	$(MAKE) all
 	vm/run -- tests/vm/demo.sh
 
-bench: all
-	vm/run --cpus 2 --memory 2G -- tests/bench/run.sh
+bench: deps
+	$(MAKE) all
+	tests/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
