@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_buf.c - message buffers: a message's wire bytes held in pages.
+ * Message buffers: a message's wire bytes held in pages.
  *
  * The send side fills the pages from the user's iov at sendmsg() time and
  * transmits TSO segments whose fragments point into them, so a

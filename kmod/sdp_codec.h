@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_codec.h - validate and build SDP headers. Kernel-free: used by the
+ * Validate and build SDP headers. Kernel-free: used by the
  * module's receive path, the host unit tests and the parser fuzzer.
  *
  * sdp_parse_header() is the only place received header bytes are trusted;
@@ -12,33 +12,27 @@
 #include "sdp_wire.h"
 
 /*
- * Why a packet was dropped. The names double as counter names in
- * /proc/net/sdp_stats ("drop_<name>"), so keep them stable.
+ * Why a packet was dropped. Each has a counter drop_<name> in
+ * /proc/net/sdp_stats (names in sdp_main.c); keep them stable.
  */
-#define SDP_DROP_REASONS(X)						\
-	X(NONE, "none")							\
-	X(TRUNCATED, "truncated")	/* shorter than its header */	\
-	X(BAD_TYPE, "bad_type")		/* unknown packet type */	\
-	X(BAD_VERSION, "bad_version")					\
-	X(BAD_HEADER, "bad_header")	/* doff, reserved or flags */	\
-	X(BAD_LENGTH, "bad_length")	/* msg_len / record size */	\
-	X(BAD_OFFSET, "bad_offset")	/* bytes beyond the message */	\
-	X(NO_SOCKET, "no_socket")	/* no socket on dport */	\
-	X(UNKNOWN_RPC, "unknown_rpc")	/* no such RPC */		\
-	X(DUPLICATE, "duplicate")	/* all bytes already here */	\
-	X(OLD_RPC, "old_rpc")		/* request id already served */	\
-	X(MISMATCH, "mismatch")		/* contradicts RPC state */	\
-	X(NO_MEMORY, "no_memory")	/* buffer limits reached */	\
-	X(TOO_MANY_GAPS, "too_many_gaps")				\
-	X(NEEDS_KEY, "needs_key")	/* keyed packet, no key */	\
-	X(CSUM, "checksum")
-
-#define SDP_DROP_ENUM(name, str) SDP_DROP_##name,
 enum sdp_drop_reason {
-	SDP_DROP_REASONS(SDP_DROP_ENUM)
+	SDP_DROP_NONE,
+	SDP_DROP_TRUNCATED,	/* shorter than its header */
+	SDP_DROP_BAD_TYPE,	/* unknown packet type */
+	SDP_DROP_BAD_VERSION,
+	SDP_DROP_BAD_HEADER,	/* doff, reserved or flags */
+	SDP_DROP_BAD_LENGTH,	/* msg_len / record size */
+	SDP_DROP_BAD_OFFSET,	/* bytes beyond the message */
+	SDP_DROP_NO_SOCKET,	/* no socket on dport */
+	SDP_DROP_UNKNOWN_RPC,	/* no such RPC */
+	SDP_DROP_DUPLICATE,	/* all bytes already here */
+	SDP_DROP_OLD_RPC,	/* request id already served */
+	SDP_DROP_MISMATCH,	/* contradicts RPC state */
+	SDP_DROP_NO_MEMORY,	/* buffer limits reached */
+	SDP_DROP_TOO_MANY_GAPS,
+	SDP_DROP_NEEDS_KEY,	/* keyed packet, no key */
 	SDP_DROP_MAX
 };
-#undef SDP_DROP_ENUM
 
 /* A parsed header in host byte order. */
 struct sdp_pkt_info {

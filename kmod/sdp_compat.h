@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_compat.h - the small shim that lets SDP's kernel-free protocol logic
+ * The small shim that lets SDP's kernel-free protocol logic
  * (wire codec, reassembly, windows, grant scheduling) compile both inside
  * the kernel module and in the host unit tests and fuzzers.
  */
@@ -34,6 +34,9 @@ typedef int64_t s64;
 #define be32_to_cpu(x) be32toh((uint32_t)(x))
 #define be64_to_cpu(x) be64toh((uint64_t)(x))
 
+#ifndef __packed
+#define __packed __attribute__((packed))
+#endif
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

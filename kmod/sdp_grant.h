@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_grant.h - which incoming messages the receiver grants to, and how far.
+ * Which incoming messages the receiver grants to, and how far.
  *
  * Kernel-free: shared by the module and the host unit tests.
  *
@@ -14,10 +14,13 @@
  *      grant of a message is always sent).
  *   4. All raises together stay within the budget
  *        max_incoming - sum over ALL candidates of (granted - received),
- *      clamped at 0: bytes granted but not yet received are bytes that may
- *      be in flight towards us. Candidates are served in rank order; when
- *      the budget runs short a candidate gets a partial raise, provided it
- *      still moves by at least min_step.
+ *      clamped at 0 (a candidate that received more than it was granted
+ *      counts 0): bytes granted but not yet received are bytes that may be
+ *      in flight towards us. A raise costs what it newly allows in flight,
+ *      target - max(granted, received), so the sum stays within
+ *      max_incoming. Candidates are served in rank order; when the budget
+ *      runs short a candidate gets a partial raise, provided it still moves
+ *      its grant by at least min_step.
  *   5. A grant is never lowered.
  *
  * Cost: ranking keeps the best min(n, overcommit) indices in a sorted array
@@ -61,7 +64,7 @@ static inline unsigned int sdp_grant_compute(struct sdp_grant_cand *c,
 {
 	u8 rank[SDP_GRANT_MAX_CANDIDATES];
 	unsigned int i, k, nrank = 0, limit, raised = 0;
-	u64 inflight = 0, budget, target, step;
+	u64 inflight = 0, budget, target, base;
 
 	if (n > SDP_GRANT_MAX_CANDIDATES)
 		n = SDP_GRANT_MAX_CANDIDATES;
@@ -100,15 +103,14 @@ static inline unsigned int sdp_grant_compute(struct sdp_grant_cand *c,
 			target = g->len;
 		if (target <= g->granted)
 			continue;
-		step = target - g->granted;
-		if (step > budget) {
-			step = budget;
-			target = g->granted + step;
-		}
-		if (step < p->min_step && target != g->len)
+		/* Bytes this raise newly allows in flight. */
+		base = g->granted > g->received ? g->granted : g->received;
+		if (target - base > budget)
+			target = base + budget;
+		if (target - g->granted < p->min_step && target != g->len)
 			continue;
 		g->new_grant = (u32)target;
-		budget -= step;
+		budget -= target - base;
 		raised++;
 	}
 	return raised;

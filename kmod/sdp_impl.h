@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sdp_impl.h - internal structures of the SDP kernel module.
+ * Internal structures of the SDP kernel module.
  *
  * Locking: each socket has one spinlock (sdp_sock.lock, always taken with
  * _bh) that protects the socket's RPCs, peers, ready queue and windows.
@@ -43,43 +43,39 @@ extern unsigned int sdp_sock_mem_bytes;
 
 /* ---- counters (sdp_main.c) ---- */
 
-#define SDP_COUNTERS(X)							\
-	X(TX_PACKETS, "tx_packets")	/* skbs sent (TSO segments count 1) */ \
-	X(TX_DATA_BYTES, "tx_data_bytes")				\
-	X(TX_DATA, "tx_data")						\
-	X(TX_GRANT, "tx_grant")						\
-	X(TX_RESEND, "tx_resend")					\
-	X(TX_UNKNOWN, "tx_unknown")					\
-	X(TX_BUSY, "tx_busy")						\
-	X(TX_NEED_ACK, "tx_need_ack")					\
-	X(TX_ACK, "tx_ack")						\
-	X(TX_ERRORS, "tx_errors")					\
-	X(RX_PACKETS, "rx_packets")					\
-	X(RX_DATA_BYTES, "rx_data_bytes")				\
-	X(RX_DATA, "rx_data")						\
-	X(RX_GRANT, "rx_grant")						\
-	X(RX_RESEND, "rx_resend")					\
-	X(RX_UNKNOWN, "rx_unknown")					\
-	X(RX_BUSY, "rx_busy")						\
-	X(RX_NEED_ACK, "rx_need_ack")					\
-	X(RX_ACK, "rx_ack")						\
-	X(RETRANSMITTED_SEGMENTS, "retransmitted_segments")		\
-	X(RESTARTED_REQUESTS, "restarted_requests")			\
-	X(CLIENT_RPCS_STARTED, "client_rpcs_started")			\
-	X(CLIENT_RPCS_COMPLETED, "client_rpcs_completed")		\
-	X(CLIENT_RPCS_TIMED_OUT, "client_rpcs_timed_out")		\
-	X(SERVER_RPCS_STARTED, "server_rpcs_started")			\
-	X(SERVER_RPCS_COMPLETED, "server_rpcs_completed")		\
-	X(SERVER_RPCS_ABORTED, "server_rpcs_aborted")			\
-	X(REQUESTS_DELIVERED, "requests_delivered")			\
-	X(RESPONSES_DELIVERED, "responses_delivered")
-
-#define SDP_CNT_ENUM(name, str) SDP_CNT_##name,
+/* Counters of /proc/net/sdp_stats; names in sdp_main.c. */
 enum sdp_counter {
-	SDP_COUNTERS(SDP_CNT_ENUM)
+	SDP_CNT_TX_PACKETS,
+	SDP_CNT_TX_DATA_BYTES,
+	SDP_CNT_TX_DATA,
+	SDP_CNT_TX_GRANT,
+	SDP_CNT_TX_RESEND,
+	SDP_CNT_TX_UNKNOWN,
+	SDP_CNT_TX_BUSY,
+	SDP_CNT_TX_NEED_ACK,
+	SDP_CNT_TX_ACK,
+	SDP_CNT_TX_ERRORS,
+	SDP_CNT_RX_PACKETS,
+	SDP_CNT_RX_DATA_BYTES,
+	SDP_CNT_RX_DATA,
+	SDP_CNT_RX_GRANT,
+	SDP_CNT_RX_RESEND,
+	SDP_CNT_RX_UNKNOWN,
+	SDP_CNT_RX_BUSY,
+	SDP_CNT_RX_NEED_ACK,
+	SDP_CNT_RX_ACK,
+	SDP_CNT_RETRANSMITTED_SEGMENTS,
+	SDP_CNT_RESTARTED_REQUESTS,
+	SDP_CNT_CLIENT_RPCS_STARTED,
+	SDP_CNT_CLIENT_RPCS_COMPLETED,
+	SDP_CNT_CLIENT_RPCS_TIMED_OUT,
+	SDP_CNT_SERVER_RPCS_STARTED,
+	SDP_CNT_SERVER_RPCS_COMPLETED,
+	SDP_CNT_SERVER_RPCS_ABORTED,
+	SDP_CNT_REQUESTS_DELIVERED,
+	SDP_CNT_RESPONSES_DELIVERED,
 	SDP_CNT_MAX
 };
-#undef SDP_CNT_ENUM
 
 struct sdp_stats {
 	u64 cnt[SDP_CNT_MAX];

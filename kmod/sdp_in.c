@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_in.c - receive path: validate, find the socket and RPC, place DATA
+ * Receive path: validate, find the socket and RPC, place DATA
  * by its explicit wire offset, grant, and act on control packets.
  *
  * Every packet that is not used is dropped and counted by reason

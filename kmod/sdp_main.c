@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_main.c - module init/exit, parameters and per-netns counters
+ * Module init/exit, parameters and per-netns counters
  * (/proc/net/sdp_stats).
  *
  * SDP: Secure Datacenter Protocol, a reliable, message-based, one-to-many
@@ -58,10 +58,55 @@ struct sdp_net *sdp_net(const struct net *net)
 	return net_generic(net, sdp_net_id);
 }
 
-#define SDP_CNT_NAME(name, str) str,
-static const char *const sdp_counter_names[] = { SDP_COUNTERS(SDP_CNT_NAME) };
-static const char *const sdp_drop_names[] = { SDP_DROP_REASONS(SDP_CNT_NAME) };
-#undef SDP_CNT_NAME
+static const char *const sdp_counter_names[SDP_CNT_MAX] = {
+	[SDP_CNT_TX_PACKETS] = "tx_packets",
+	[SDP_CNT_TX_DATA_BYTES] = "tx_data_bytes",
+	[SDP_CNT_TX_DATA] = "tx_data",
+	[SDP_CNT_TX_GRANT] = "tx_grant",
+	[SDP_CNT_TX_RESEND] = "tx_resend",
+	[SDP_CNT_TX_UNKNOWN] = "tx_unknown",
+	[SDP_CNT_TX_BUSY] = "tx_busy",
+	[SDP_CNT_TX_NEED_ACK] = "tx_need_ack",
+	[SDP_CNT_TX_ACK] = "tx_ack",
+	[SDP_CNT_TX_ERRORS] = "tx_errors",
+	[SDP_CNT_RX_PACKETS] = "rx_packets",
+	[SDP_CNT_RX_DATA_BYTES] = "rx_data_bytes",
+	[SDP_CNT_RX_DATA] = "rx_data",
+	[SDP_CNT_RX_GRANT] = "rx_grant",
+	[SDP_CNT_RX_RESEND] = "rx_resend",
+	[SDP_CNT_RX_UNKNOWN] = "rx_unknown",
+	[SDP_CNT_RX_BUSY] = "rx_busy",
+	[SDP_CNT_RX_NEED_ACK] = "rx_need_ack",
+	[SDP_CNT_RX_ACK] = "rx_ack",
+	[SDP_CNT_RETRANSMITTED_SEGMENTS] = "retransmitted_segments",
+	[SDP_CNT_RESTARTED_REQUESTS] = "restarted_requests",
+	[SDP_CNT_CLIENT_RPCS_STARTED] = "client_rpcs_started",
+	[SDP_CNT_CLIENT_RPCS_COMPLETED] = "client_rpcs_completed",
+	[SDP_CNT_CLIENT_RPCS_TIMED_OUT] = "client_rpcs_timed_out",
+	[SDP_CNT_SERVER_RPCS_STARTED] = "server_rpcs_started",
+	[SDP_CNT_SERVER_RPCS_COMPLETED] = "server_rpcs_completed",
+	[SDP_CNT_SERVER_RPCS_ABORTED] = "server_rpcs_aborted",
+	[SDP_CNT_REQUESTS_DELIVERED] = "requests_delivered",
+	[SDP_CNT_RESPONSES_DELIVERED] = "responses_delivered",
+};
+
+static const char *const sdp_drop_names[SDP_DROP_MAX] = {
+	[SDP_DROP_NONE] = "none",
+	[SDP_DROP_TRUNCATED] = "truncated",
+	[SDP_DROP_BAD_TYPE] = "bad_type",
+	[SDP_DROP_BAD_VERSION] = "bad_version",
+	[SDP_DROP_BAD_HEADER] = "bad_header",
+	[SDP_DROP_BAD_LENGTH] = "bad_length",
+	[SDP_DROP_BAD_OFFSET] = "bad_offset",
+	[SDP_DROP_NO_SOCKET] = "no_socket",
+	[SDP_DROP_UNKNOWN_RPC] = "unknown_rpc",
+	[SDP_DROP_DUPLICATE] = "duplicate",
+	[SDP_DROP_OLD_RPC] = "old_rpc",
+	[SDP_DROP_MISMATCH] = "mismatch",
+	[SDP_DROP_NO_MEMORY] = "no_memory",
+	[SDP_DROP_TOO_MANY_GAPS] = "too_many_gaps",
+	[SDP_DROP_NEEDS_KEY] = "needs_key",
+};
 
 static int sdp_stats_show(struct seq_file *seq, void *v)
 {

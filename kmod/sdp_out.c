@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_out.c - transmit path: TSO segments of a message, control packets,
+ * Transmit path: TSO segments of a message, control packets,
  * and the GSO callback that cuts a segment into packets in software when
  * the device cannot.
  *

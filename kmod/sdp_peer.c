@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_peer.c - per-socket peer table: the route (dst) to each peer address,
+ * Per-socket peer table: the route (dst) to each peer address,
  * checked and looked up again when the routing table changes.
  */
 #include <linux/hash.h>
@@ -17,6 +17,29 @@ static u32 sdp_addr_hash(const struct in6_addr *a)
 	return hash_32((__force u32)(a->s6_addr32[0] ^ a->s6_addr32[1] ^
 				     a->s6_addr32[2] ^ a->s6_addr32[3]),
 		       SDP_PEER_BUCKET_BITS);
+}
+
+static struct dst_entry *sdp_route6(struct sdp_sock *ssk, struct sdp_peer *p,
+				    int *err)
+{
+	struct sock *sk = sdp_to_sk(ssk);
+	struct flowi6 *fl6 = &p->fl6;
+	struct dst_entry *dst;
+
+	memset(fl6, 0, sizeof(*fl6));
+	fl6->flowi6_proto = sk->sk_protocol;
+	fl6->daddr = p->addr;
+	fl6->saddr = sk->sk_v6_rcv_saddr;
+	fl6->flowi6_oif = sk->sk_bound_dev_if;
+	fl6->flowi6_mark = sk->sk_mark;
+	fl6->flowi6_uid = sk->sk_uid;
+	dst = ip6_dst_lookup_flow(sock_net(sk), sk, fl6, NULL);
+	if (IS_ERR(dst)) {
+		*err = PTR_ERR(dst);
+		return NULL;
+	}
+	p->dst_cookie = rt6_get_cookie((struct rt6_info *)dst);
+	return dst;
 }
 
 static struct dst_entry *sdp_route(struct sdp_sock *ssk, struct sdp_peer *p,
@@ -40,25 +63,8 @@ static struct dst_entry *sdp_route(struct sdp_sock *ssk, struct sdp_peer *p,
 			return NULL;
 		}
 		return &rt->dst;
-	} else {
-		struct flowi6 *fl6 = &p->fl6;
-		struct dst_entry *dst;
-
-		memset(fl6, 0, sizeof(*fl6));
-		fl6->flowi6_proto = sk->sk_protocol;
-		fl6->daddr = p->addr;
-		fl6->saddr = sk->sk_v6_rcv_saddr;
-		fl6->flowi6_oif = sk->sk_bound_dev_if;
-		fl6->flowi6_mark = sk->sk_mark;
-		fl6->flowi6_uid = sk->sk_uid;
-		dst = ip6_dst_lookup_flow(net, sk, fl6, NULL);
-		if (IS_ERR(dst)) {
-			*err = PTR_ERR(dst);
-			return NULL;
-		}
-		p->dst_cookie = rt6_get_cookie((struct rt6_info *)dst);
-		return dst;
 	}
+	return sdp_route6(ssk, p, err);
 }
 
 /* Look up or create the peer for addr; takes a reference. Sock lock held. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_reasm.h - which wire bytes [0, len) of one incoming message are here.
+ * Which wire bytes [0, len) of one incoming message are here.
  *
  * Kernel-free: shared by the module's receive path, the host unit tests and
  * the reassembly fuzzer. The tracker does not hold data, only ranges.

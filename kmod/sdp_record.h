@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_record.h - TLS 1.2 AES-GCM record framing of an SDP message and the
+ * TLS 1.2 AES-GCM record framing of an SDP message and the
  * per-message record sequence numbers. Kernel-free: shared by the module,
  * the host unit tests (checked against OpenSSL) and the sdp-decrypt tool.
  *

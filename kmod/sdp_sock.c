@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_sock.c - the socket API: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_SDP),
+ * The socket API: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_SDP),
  * bind, sendmsg (start a request / send a response), recvmsg (a whole
  * message), poll, close; plus the RPC table of each socket.
  */

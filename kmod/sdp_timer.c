@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_timer.c - per-socket timer: asks for missing data (RESEND), checks
+ * Per-socket timer: asks for missing data (RESEND), checks
  * that the peer of an RPC is alive, and gives up on silent peers.
  *
  * Every tick (tick_ms) the timer looks at each RPC that waits on its peer.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_window.h - sliding window over 64-bit ids, in the style of RFC 6479.
+ * Sliding window over 64-bit ids, in the style of RFC 6479.
  *
  * Kernel-free: shared by the module, the host unit tests and the window
  * fuzzer. Used for the server's at-most-once request filter (one window of

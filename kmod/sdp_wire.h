@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sdp_wire.h - every SDP wire structure and protocol constant.
+ * Every SDP wire structure and protocol constant.
  *
  * This header is the single source of truth in code for docs/PROTOCOL.md.
  * It compiles in the kernel module and in the host unit tests (sdp_compat.h
@@ -64,7 +64,7 @@ struct sdp_common_hdr {
 	__be16 check;		/* TCP checksum slot: filled by TSO/GSO, not verified */
 	__be16 urgent;		/* TCP urgent pointer: zero */
 	__be64 rpc_id;		/* RPC id, chosen by the client */
-} __attribute__((packed));
+} __packed;
 
 /*
  * DATA: the common header plus 12 bytes, 40 bytes in all (doff = 10).
@@ -79,21 +79,21 @@ struct sdp_data_hdr {
 	__be16 rec_plain;	/* plaintext bytes per record, 0 = no records */
 	__u8   reserved1;	/* zero */
 	__u8   reserved2;	/* zero */
-} __attribute__((packed));
+} __packed;
 
 /* GRANT: receiver allows the sender to transmit wire bytes up to 'offset'. */
 struct sdp_grant_hdr {
 	struct sdp_common_hdr common;
 	__be32 offset;
 	__be32 reserved;
-} __attribute__((packed));
+} __packed;
 
 /* RESEND: receiver asks for wire bytes [offset, offset + length). */
 struct sdp_resend_hdr {
 	struct sdp_common_hdr common;
 	__be32 offset;
 	__be32 length;
-} __attribute__((packed));
+} __packed;
 
 /*
  * UNKNOWN, BUSY, NEED_ACK and ACK carry only the common header.
@@ -103,7 +103,7 @@ struct sdp_resend_hdr {
  */
 struct sdp_ctrl_hdr {
 	struct sdp_common_hdr common;
-} __attribute__((packed));
+} __packed;
 
 /* Limits. */
 #define SDP_MAX_MESSAGE		(16U << 20)	/* protocol maximum, 16 MiB */

@@ -54,8 +54,10 @@
 struct sdp_send_info {
 	__u64 rpc_id;		/* 0: new request; else: respond to it */
 	__u64 cookie;		/* request: returned with the response */
-	__aligned_u64 id_out;	/* request: user address of a __u64 that
-				 * receives the new RPC id; 0 = not wanted */
+	/* request: user address of a __u64 that receives the new RPC id,
+	 * 0 = not wanted
+	 */
+	__aligned_u64 id_out;
 	__u32 flags;		/* must be 0 */
 	__u32 reserved;		/* must be 0 */
 };
