@@ -13,7 +13,7 @@ extern "C" {
 
 namespace {
 
-constexpr u64 kSize = SDP_WINDOW_SIZE;
+constexpr unsigned long long kSize = SDP_WINDOW_SIZE;
 
 struct Window {
   sdp_window w;
@@ -84,8 +84,9 @@ TEST(Window, EdgeAtExactlySize) {
     EXPECT_EQ(w.check(top), SDP_WINDOW_SEEN);
     // Moving top by one pushes the oldest tracked id out.
     ASSERT_EQ(w.update(top + 1), SDP_WINDOW_NEW);
-    if (top >= kSize - 1)
+    if (top >= kSize - 1) {
       EXPECT_EQ(w.check(top - kSize + 1), SDP_WINDOW_TOO_OLD);
+    }
     EXPECT_EQ(w.check(top), SDP_WINDOW_SEEN);
   }
 }
@@ -167,8 +168,9 @@ TEST(Window, FirstIdAnywhere) {
     Window w;
     ASSERT_EQ(w.update(first), SDP_WINDOW_NEW);
     EXPECT_EQ(w.update(first), SDP_WINDOW_SEEN);
-    if (first)
+    if (first) {
       EXPECT_EQ(w.check(first - 1), SDP_WINDOW_NEW);
+    }
     EXPECT_EQ(w.check(first + 1), SDP_WINDOW_NEW);
   }
 }
