@@ -200,6 +200,7 @@ struct sdp_client_win {
 #define SDP_CLIENT_BUCKET_BITS	6
 #define SDP_MAX_CLIENT_WINDOWS	4096
 #define SDP_GRANT_CANDIDATES	64
+#define SDP_GRANT_WINDOW_MIN	16384U
 
 struct sdp_sock {
 	struct inet_sock inet;		/* must be first */
@@ -287,6 +288,12 @@ void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
 
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);
+
+/* Unscheduled bytes of a message: at least one packet. */
+static inline u32 sdp_unsched(const struct sdp_msgout *out)
+{
+	return min(out->wire_len, max(sdp_unsched_bytes, out->mss));
+}
 
 /* The peer of this RPC is alive. */
 static inline void sdp_rpc_heard(struct sdp_rpc *rpc)

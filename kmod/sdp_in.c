@@ -29,11 +29,13 @@ static const enum sdp_counter sdp_rx_counter[] = {
 void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
 {
 	struct sdp_rpc *rpcs[SDP_GRANT_CANDIDATES];
+	/* Parameters are writable at run time: keep them workable. */
+	u32 window = max(sdp_grant_window, SDP_GRANT_WINDOW_MIN);
 	struct sdp_grant_params p = {
-		.window = sdp_grant_window,
+		.window = window,
 		.overcommit = 8,
-		.max_incoming = sdp_max_incoming,
-		.min_step = sdp_grant_window / 4,
+		.max_incoming = max(sdp_max_incoming, window),
+		.min_step = window / 4,
 	};
 	struct sdp_msgin *in, *tmp;
 	unsigned int n = 0, i;
@@ -230,7 +232,7 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	sdp_msgin_free(ssk, rpc);
 	out->next_xmit = 0;
 	out->started = false;
-	out->granted = min(out->wire_len, sdp_unsched_bytes);
+	out->granted = sdp_unsched(out);
 	sdp_rpc_progress(rpc);
 	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);

@@ -128,7 +128,7 @@ int sdp_msgout_init(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	out->wire_len = len;
 	out->next_xmit = 0;
 	out->started = false;
-	out->granted = min(out->wire_len, sdp_unsched_bytes);
+	out->granted = sdp_unsched(out);
 	return 0;
 }
 

@@ -475,7 +475,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	err = sdp_get_send_info(msg, &info);
 	if (err)
 		return err;
-	if (len > sdp_max_msg_bytes)
+	if (len > min(sdp_max_msg_bytes, SDP_MAX_MESSAGE))
 		return -EMSGSIZE;
 	if (msg->msg_name) {
 		err = sdp_parse_addr(sk, msg->msg_name, msg->msg_namelen,

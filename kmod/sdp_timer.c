@@ -28,7 +28,8 @@ static void sdp_ask_for_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	u32 start, end;
 
 	if (!in) {
-		sdp_queue_ctrl(ssk, rpc, SDP_PKT_RESEND, 0, sdp_unsched_bytes,
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_RESEND, 0,
+			       max(sdp_unsched_bytes, SDP_GRANT_WINDOW_MIN),
 			       q);
 		return;
 	}
