@@ -65,8 +65,8 @@ static inline bool sdp_record_fits(u32 msg_len, u32 rec_app)
 	       sdp_record_count(msg_len, rec_app) <= SDP_RECORDS_PER_MSG;
 }
 
-static inline bool sdp_record_geom(u32 msg_len, u32 rec_app, u32 index,
-				   struct sdp_record_geom *g)
+static inline bool sdp_record_locate(u32 msg_len, u32 rec_app, u32 index,
+				     struct sdp_record_geom *g)
 {
 	u32 n = sdp_record_count(msg_len, rec_app);
 
