@@ -27,7 +27,7 @@ unsigned int sdp_unsched_bytes = 64U << 10;
 module_param_named(unsched_bytes, sdp_unsched_bytes, uint, 0644);
 MODULE_PARM_DESC(unsched_bytes, "bytes a sender sends before the first grant");
 
-unsigned int sdp_grant_window = 128U << 10;
+unsigned int sdp_grant_window = 512U << 10;
 module_param_named(grant_window, sdp_grant_window, uint, 0644);
 MODULE_PARM_DESC(grant_window, "bytes a receiver grants beyond what it has received");
 

@@ -22,7 +22,7 @@ while (($#)); do
     *) fail "unknown option $1" ;;
   esac
 done
-sdp_load
+sdp_load ${SDP_BENCH_PARAMS:-}
 netns_pair_up
 ip netns exec "$NS_A" "$SDP_BENCH" server --port 6000 &
 on_exit "kill $! 2>/dev/null || true"
