@@ -48,7 +48,7 @@ vm-test: all
 test: deps
 	$(MAKE) all
 	$(MAKE) unit-test
-	@if [ -x tests/fuzz/run.sh ]; then $(MAKE) fuzz; fi
+	$(MAKE) fuzz
 	$(MAKE) vm-test
 
 demo: deps

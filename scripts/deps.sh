@@ -30,7 +30,7 @@ STAMPS=$KC/stamps
 # python3 is not in the list of the brief but is needed: libbpf's build (inside
 # resolve_btfids) generates bpf_helper_defs.h with scripts/bpf_doc.py.
 PACKAGES=(
-  build-essential cmake clang llvm lld libbpf-dev bpftool liburing-dev libssl-dev
+  build-essential cmake clang libclang-rt-14-dev llvm lld libbpf-dev bpftool liburing-dev libssl-dev
   libgtest-dev libgmock-dev qemu-system-x86 busybox-static cpio kmod iproute2
   libelf-dev zlib1g-dev dwarves xz-utils pkg-config libpcap-dev tcpdump ethtool
   file bc clang-format python3
