@@ -66,8 +66,10 @@ int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from)
 }
 
 int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
-			 const struct sk_buff *skb, int skb_off, u32 len)
+			 const struct sk_buff *skb, int skb_off, u32 len,
+			 u32 *new_pages)
 {
+	*new_pages = 0;
 	if (off > b->len || len > b->len - off)
 		return -EINVAL;
 	while (len) {
@@ -79,6 +81,7 @@ int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 			b->pages[idx] = alloc_page(GFP_ATOMIC);
 			if (!b->pages[idx])
 				return -ENOMEM;
+			(*new_pages)++;
 		}
 		err = skb_copy_bits(skb, skb_off,
 				    page_address(b->pages[idx]) + poff, n);

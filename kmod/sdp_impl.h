@@ -129,7 +129,8 @@ struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
 void sdp_pagebuf_free(struct sdp_pagebuf *b);
 int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from);
 int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
-			 const struct sk_buff *skb, int skb_off, u32 len);
+			 const struct sk_buff *skb, int skb_off, u32 len,
+			 u32 *new_pages);
 int sdp_pagebuf_to_iter(const struct sdp_pagebuf *b, u32 off, u32 len,
 			struct iov_iter *to);
 int sdp_pagebuf_attach(const struct sdp_pagebuf *b, u32 off, u32 len,
@@ -164,6 +165,7 @@ struct sdp_msgin {
 	u32 wire_len;
 	u32 granted;		/* sender's announced / our granted limit */
 	u16 rec_plain;
+	u32 charged;		/* bytes charged to the socket: pages in use */
 	struct list_head grant_link;	/* on sock->grantable */
 	struct sdp_reasm reasm;
 };
@@ -254,6 +256,7 @@ struct sdp_client_win *sdp_client_win_get(struct sdp_sock *ssk,
 					  u16 port, bool create);
 void sdp_sock_arm_timer(struct sdp_sock *ssk);
 bool sdp_mem_charge(struct sdp_sock *ssk, u32 bytes);
+void sdp_mem_charge_force(struct sdp_sock *ssk, u32 bytes);
 void sdp_mem_uncharge(struct sdp_sock *ssk, u32 bytes);
 void sdp_msgin_free(struct sdp_sock *ssk, struct sdp_rpc *rpc);
 void sdp_msgout_free(struct sdp_sock *ssk, struct sdp_rpc *rpc);

@@ -76,19 +76,28 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 {
 	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, 0);
 	struct sdp_msgin *in;
+	u32 charge;
 
 	if (pi->msg_len > sdp_max_msg_bytes)
 		return SDP_DROP_BAD_LENGTH;
-	if (!sdp_mem_charge(ssk, (u32)wire))
+	/*
+	 * Charge what is really allocated: the page table now, each page when
+	 * data lands in it. A forged header that claims a long message costs
+	 * its sender real bytes, not a declaration.
+	 */
+	charge = sizeof(*in) + DIV_ROUND_UP((u32)wire, PAGE_SIZE) *
+		 sizeof(struct page *);
+	if (!sdp_mem_charge(ssk, charge))
 		return SDP_DROP_NO_MEMORY;
 	in = kzalloc(sizeof(*in), GFP_ATOMIC);
 	if (in)
 		in->buf = sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
 	if (!in || !in->buf) {
 		kfree(in);
-		sdp_mem_uncharge(ssk, (u32)wire);
+		sdp_mem_uncharge(ssk, charge);
 		return SDP_DROP_NO_MEMORY;
 	}
+	in->charged = charge;
 	in->owner = rpc;
 	in->len = pi->msg_len;
 	in->wire_len = (u32)wire;
@@ -188,10 +197,19 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		in->granted = min(pi->incoming, in->wire_len);
 
 	if (in->wire_len) {
+		u32 pages;
+		int err;
+
 		if (sdp_reasm_range_complete(&in->reasm, pi->seq, end))
 			return SDP_DROP_DUPLICATE;
-		if (sdp_pagebuf_from_skb(in->buf, pi->seq, skb, pi->hdr_len,
-					 pi->payload_len))
+		if (!sdp_mem_charge(ssk, pi->payload_len + PAGE_SIZE))
+			return SDP_DROP_NO_MEMORY;
+		err = sdp_pagebuf_from_skb(in->buf, pi->seq, skb, pi->hdr_len,
+					   pi->payload_len, &pages);
+		sdp_mem_uncharge(ssk, pi->payload_len + PAGE_SIZE);
+		sdp_mem_charge_force(ssk, pages * PAGE_SIZE);
+		in->charged += pages * PAGE_SIZE;
+		if (err)
 			return SDP_DROP_NO_MEMORY;
 		switch (sdp_reasm_add(&in->reasm, pi->seq, end, &newb)) {
 		case SDP_REASM_NEW:

@@ -132,6 +132,12 @@ bool sdp_mem_charge(struct sdp_sock *ssk, u32 bytes)
 	return true;
 }
 
+/* Account for memory already allocated (may exceed the limit briefly). */
+void sdp_mem_charge_force(struct sdp_sock *ssk, u32 bytes)
+{
+	ssk->mem_bytes += bytes;
+}
+
 void sdp_mem_uncharge(struct sdp_sock *ssk, u32 bytes)
 {
 	ssk->mem_bytes -= min(bytes, ssk->mem_bytes);
@@ -181,7 +187,7 @@ void sdp_msgin_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 	if (!in)
 		return;
 	list_del(&in->grant_link);
-	sdp_mem_uncharge(ssk, in->wire_len);
+	sdp_mem_uncharge(ssk, in->charged);
 	sdp_pagebuf_free(in->buf);
 	kfree(in);
 	rpc->in = NULL;
