@@ -14,6 +14,7 @@
 #include <net/netns/generic.h>
 
 #include "sdp_impl.h"
+#include "sdp_crypto.h"
 
 int sdp_ip_proto = SDP_IPPROTO_DEFAULT;
 module_param_named(ip_proto, sdp_ip_proto, int, 0444);
@@ -179,6 +180,9 @@ static int __init sdp_init(void)
 		       sdp_max_msg_bytes, SDP_MAX_MESSAGE);
 		return -EINVAL;
 	}
+	err = sdp_crypto_selftest();
+	if (err)
+		return err;
 	err = register_pernet_subsys(&sdp_net_ops);
 	if (err)
 		return err;

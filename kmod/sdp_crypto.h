@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The record engine (sdp_crypto.c): AES-GCM keys and in-place sealing and
+ * opening of the TLS records of a message.
+ */
+#ifndef SDP_CRYPTO_H
+#define SDP_CRYPTO_H
+
+#include <crypto/aead.h>
+
+#include "sdp_record.h"
+
+#define SDP_CIPHER_AES_GCM_128	1
+#define SDP_CIPHER_AES_GCM_256	2
+
+struct sdp_pagebuf;
+
+struct sdp_aead {
+	struct crypto_aead *tfm;	/* synchronous gcm(aes) */
+	u16 cipher;
+	u8 salt[SDP_SALT_LEN];
+};
+
+int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
+		  const u8 salt[SDP_SALT_LEN]);
+void sdp_aead_destroy(struct sdp_aead *a);
+int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
+		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len);
+int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
+		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len);
+int sdp_crypto_selftest(void);
+
+#endif /* SDP_CRYPTO_H */
