@@ -65,6 +65,25 @@ int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from)
 	return 0;
 }
 
+/* Copy len bytes from the iterator to [off, off + len) of the buffer. */
+int sdp_pagebuf_from_iter_at(struct sdp_pagebuf *b, u32 off, u32 len,
+			     struct iov_iter *from)
+{
+	if (off > b->len || len > b->len - off)
+		return -EINVAL;
+	while (len) {
+		u32 poff = off & ~PAGE_MASK;
+		u32 n = min_t(u32, len, PAGE_SIZE - poff);
+
+		if (copy_page_from_iter(b->pages[off >> PAGE_SHIFT], poff, n,
+					from) != n)
+			return -EFAULT;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 			 const struct sk_buff *skb, int skb_off, u32 len,
 			 u32 *new_pages)

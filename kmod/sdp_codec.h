@@ -30,7 +30,9 @@ enum sdp_drop_reason {
 	SDP_DROP_MISMATCH,	/* contradicts RPC state */
 	SDP_DROP_NO_MEMORY,	/* buffer limits reached */
 	SDP_DROP_TOO_MANY_GAPS,
-	SDP_DROP_NEEDS_KEY,	/* keyed packet, no key */
+	SDP_DROP_NEEDS_KEY,	/* no key for its epoch, or plaintext refused */
+	SDP_DROP_AUTH_FAILED,	/* a record failed AES-GCM verification */
+	SDP_DROP_REPLAY,	/* message id already accepted under the key */
 	SDP_DROP_MAX
 };
 

@@ -26,6 +26,8 @@
 #include "sdp_reasm.h"
 #include "sdp_window.h"
 #include "sdp_grant.h"
+#include "sdp_record.h"
+#include "sdp_crypto.h"
 #include "uapi/linux/sdp.h"
 
 #define SDP_MODULE_VERSION	"0.1.0"
@@ -128,6 +130,8 @@ struct sdp_pagebuf {
 struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
 void sdp_pagebuf_free(struct sdp_pagebuf *b);
 int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from);
+int sdp_pagebuf_from_iter_at(struct sdp_pagebuf *b, u32 off, u32 len,
+			     struct iov_iter *from);
 int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 			 const struct sk_buff *skb, int skb_off, u32 len,
 			 u32 *new_pages);
@@ -144,12 +148,24 @@ enum sdp_rpc_state {
 	SDP_RPC_READY,			/* complete message on ready queue */
 	SDP_RPC_DELIVERING,		/* recvmsg is copying it out */
 	SDP_RPC_SERVER_IN_SERVICE,	/* application owns the request */
+	SDP_RPC_SERVER_PREPARING,	/* sendmsg is building the response */
 	SDP_RPC_SERVER_RESPONDING,	/* response being sent / awaiting ACK */
+};
+
+/* How a message goes on the wire (sdp_msg_geometry()). */
+struct sdp_msg_geom {
+	u32 wire_len;
+	u32 mss;		/* payload bytes per packet */
+	u32 seg_bytes;		/* payload bytes per TSO segment */
+	u16 rec_app;		/* application bytes per record, 0 = none */
+	u8 epoch;		/* key epoch, 0 = plaintext */
 };
 
 struct sdp_msgout {
 	struct sdp_pagebuf *buf;
 	u32 len;		/* plaintext bytes */
+	u16 rec_plain;		/* application bytes per record, 0 = none */
+	u8 epoch;		/* key epoch of the records, 0 = none */
 	u32 wire_len;
 	u32 seg_bytes;		/* payload bytes per TSO segment */
 	u32 mss;		/* payload bytes per packet */
@@ -165,7 +181,12 @@ struct sdp_msgin {
 	u32 wire_len;
 	u32 granted;		/* sender's announced / our granted limit */
 	u16 rec_plain;
+	u8 epoch;
 	u32 charged;		/* bytes charged to the socket: pages in use */
+	u64 msg_id;		/* authenticated message id, U64_MAX unknown */
+	u32 nrec;		/* records of the message */
+	u32 opened;		/* records authenticated and decrypted */
+	unsigned long *opened_map;
 	struct list_head grant_link;	/* on sock->grantable */
 	struct sdp_reasm reasm;
 };
@@ -184,6 +205,7 @@ struct sdp_rpc {
 	unsigned long last_heard;	/* jiffies: last packet from the peer */
 	unsigned long next_probe;	/* jiffies: next RESEND/NEED_ACK */
 	u8 probes;			/* probes sent without progress */
+	u8 auth_failures;		/* records of 'in' that failed AEAD */
 	struct sdp_msgout out;		/* request (client) / response (server) */
 	struct sdp_msgin *in;		/* response (client) / request (server) */
 };
@@ -200,9 +222,11 @@ struct sdp_client_win {
 #define SDP_RPC_BUCKET_BITS	8
 #define SDP_PEER_BUCKET_BITS	6
 #define SDP_CLIENT_BUCKET_BITS	6
+#define SDP_KEY_BUCKET_BITS	6
 #define SDP_MAX_CLIENT_WINDOWS	4096
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
+#define SDP_MAX_AUTH_FAILURES	3
 
 struct sdp_sock {
 	struct inet_sock inet;		/* must be first */
@@ -224,6 +248,33 @@ struct sdp_sock {
 	struct hlist_head rpc_hash[1 << SDP_RPC_BUCKET_BITS];
 	struct hlist_head peer_hash[1 << SDP_PEER_BUCKET_BITS];
 	struct hlist_head client_hash[1 << SDP_CLIENT_BUCKET_BITS];
+	struct hlist_head key_hash[1 << SDP_KEY_BUCKET_BITS];
+	unsigned int nkeys;		/* peers with keys */
+	bool allow_plaintext;
+};
+
+/* Keys of one peer (address and port) of a socket (sdp_key.c). */
+struct sdp_txkey {
+	refcount_t refs;		/* sendmsg seals outside the lock */
+	struct sdp_aead aead;
+	u8 epoch;
+	u64 next_msg_id;		/* under the socket lock */
+};
+
+struct sdp_rxkey {
+	struct sdp_aead aead;
+	u8 epoch;
+	struct sdp_window replay;	/* message ids, after AEAD only */
+};
+
+struct sdp_peer_keys {
+	struct hlist_node node;
+	struct in6_addr addr;
+	u16 port;
+	u8 tx_epoch_used;		/* highest epoch ever installed */
+	u8 rx_epoch_used;
+	struct sdp_txkey *tx;
+	struct sdp_rxkey *rx[2];	/* [0] newest, [1] previous */
 };
 
 struct sdp6_sock {
@@ -269,8 +320,10 @@ void sdp_peers_destroy(struct sdp_sock *ssk);
 struct dst_entry *sdp_peer_dst(struct sdp_sock *ssk, struct sdp_peer *peer);
 
 /* sdp_out.c */
-int sdp_msgout_init(struct sdp_sock *ssk, struct sdp_rpc *rpc,
-		    struct sdp_pagebuf *buf, u32 len);
+int sdp_msg_geometry(struct sdp_sock *ssk, struct sdp_peer *peer, u32 len,
+		     u8 epoch, struct sdp_msg_geom *geo);
+void sdp_msgout_init(struct sdp_rpc *rpc, struct sdp_pagebuf *buf, u32 len,
+		     const struct sdp_msg_geom *geo);
 void sdp_xmit_new_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		       struct sk_buff_head *q);
 void sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
@@ -288,6 +341,22 @@ void sdp_offload_unregister(void);
 int sdp_v4_rcv(struct sk_buff *skb);
 int sdp_v6_rcv(struct sk_buff *skb);
 void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
+
+/* sdp_key.c */
+int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
+		       unsigned int optlen, bool tx);
+int sdp_getsockopt_key_info(struct sdp_sock *ssk, char __user *optval,
+			    int __user *optlen);
+void sdp_keys_destroy(struct sdp_sock *ssk);
+int sdp_tx_key_get(struct sdp_sock *ssk, const struct in6_addr *addr,
+		   u16 port, struct sdp_txkey **txk, u64 *msg_id);
+void sdp_txkey_put(struct sdp_txkey *txk);
+struct sdp_rxkey *sdp_rx_key(struct sdp_sock *ssk,
+			     const struct in6_addr *addr, u16 port, u8 epoch);
+bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
+			   u16 port);
+int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+			   u32 start, u32 end);
 
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);

@@ -74,12 +74,18 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 					  struct sdp_rpc *rpc,
 					  const struct sdp_pkt_info *pi)
 {
-	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, 0);
+	u32 overhead = pi->epoch ? SDP_RECORD_OVERHEAD : 0;
+	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, overhead);
 	struct sdp_msgin *in;
-	u32 charge;
+	u32 charge, nrec = 0;
 
 	if (pi->msg_len > sdp_max_msg_bytes)
 		return SDP_DROP_BAD_LENGTH;
+	if (pi->epoch) {
+		if (!sdp_record_fits(pi->msg_len, pi->rec_plain))
+			return SDP_DROP_BAD_LENGTH;
+		nrec = sdp_record_count(pi->msg_len, pi->rec_plain);
+	}
 	/*
 	 * Charge what is really allocated: the page table now, each page when
 	 * data lands in it. A forged header that claims a long message costs
@@ -90,9 +96,15 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	if (!sdp_mem_charge(ssk, charge))
 		return SDP_DROP_NO_MEMORY;
 	in = kzalloc(sizeof(*in), GFP_ATOMIC);
-	if (in)
+	if (in) {
 		in->buf = sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
-	if (!in || !in->buf) {
+		in->opened_map = bitmap_zalloc(max(nrec, 1U), GFP_ATOMIC);
+	}
+	if (!in || !in->buf || !in->opened_map) {
+		if (in) {
+			sdp_pagebuf_free(in->buf);
+			bitmap_free(in->opened_map);
+		}
 		kfree(in);
 		sdp_mem_uncharge(ssk, charge);
 		return SDP_DROP_NO_MEMORY;
@@ -102,6 +114,9 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	in->len = pi->msg_len;
 	in->wire_len = (u32)wire;
 	in->rec_plain = pi->rec_plain;
+	in->epoch = pi->epoch;
+	in->nrec = nrec;
+	in->msg_id = U64_MAX;
 	in->granted = pi->incoming;
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	INIT_LIST_HEAD(&in->grant_link);
@@ -109,6 +124,31 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 		list_add_tail(&in->grant_link, &ssk->grantable);
 	rpc->in = in;
 	return SDP_DROP_NONE;
+}
+
+/*
+ * A record of the incoming message failed authentication; what arrived of
+ * the message was discarded. A request that never authenticated is
+ * forgotten: a client with a wrong key gets only UNKNOWN, which does not
+ * keep its RPC alive, so the RPC fails with ETIMEDOUT. After
+ * SDP_MAX_AUTH_FAILURES a client fails the RPC with EBADMSG and a server
+ * drops it.
+ */
+static void sdp_auth_failed(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+{
+	struct net *net = sock_net(sdp_to_sk(ssk));
+
+	rpc->auth_failures++;
+	if (rpc->is_client) {
+		if (rpc->auth_failures >= SDP_MAX_AUTH_FAILURES)
+			sdp_rpc_fail(ssk, rpc, EBADMSG);
+		return;
+	}
+	if (rpc->in->msg_id == U64_MAX ||
+	    rpc->auth_failures >= SDP_MAX_AUTH_FAILURES) {
+		sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
+		sdp_rpc_free(ssk, rpc);
+	}
 }
 
 static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
@@ -152,7 +192,9 @@ static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
 		kfree(rpc);
 		return NULL;
 	}
-	sdp_window_update(&cw->win, pi->rpc_id);
+	/* With a key, the id is recorded once its first record authenticates. */
+	if (!pi->epoch)
+		sdp_window_update(&cw->win, pi->rpc_id);
 	cw->last_used = jiffies;
 	sdp_rpc_insert(ssk, rpc);
 	sdp_count(net, SDP_CNT_SERVER_RPCS_STARTED, 1);
@@ -191,7 +233,8 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		return SDP_DROP_DUPLICATE;
 	}
 	in = rpc->in;
-	if (pi->msg_len != in->len || pi->rec_plain != in->rec_plain)
+	if (pi->msg_len != in->len || pi->rec_plain != in->rec_plain ||
+	    pi->epoch != in->epoch)
 		return SDP_DROP_MISMATCH;
 	if (pi->incoming > in->granted)
 		in->granted = min(pi->incoming, in->wire_len);
@@ -223,7 +266,20 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		}
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
 		sdp_rpc_progress(rpc);
-		if (!sdp_reasm_complete(&in->reasm)) {
+		r = sdp_msgin_open_records(ssk, rpc, pi->seq, end);
+		if (r == SDP_DROP_AUTH_FAILED) {
+			sdp_auth_failed(ssk, rpc);
+			return r;
+		}
+		if (r == SDP_DROP_REPLAY && !rpc->is_client) {
+			/* A replayed request: forget the RPC entirely. */
+			sdp_rpc_free(ssk, rpc);
+			return r;
+		}
+		if (r)
+			return r;
+		if (!sdp_reasm_complete(&in->reasm) ||
+		    (in->epoch && in->opened < in->nrec)) {
 			if (!list_empty(&in->grant_link))
 				sdp_grant_update(ssk, q);
 			return SDP_DROP_NONE;
@@ -247,11 +303,15 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 {
 	struct sdp_msgout *out = &rpc->out;
 
+	/*
+	 * Neither the probe backoff nor the liveness time restart: a server
+	 * that keeps losing the request (it is overloaded, or it cannot
+	 * authenticate it) makes the RPC time out after timeout_ms.
+	 */
 	sdp_msgin_free(ssk, rpc);
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);
-	sdp_rpc_progress(rpc);
 	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);
 }
@@ -266,7 +326,8 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	struct sdp_peer *peer;
 	int err;
 
-	if (rpc)
+	/* UNKNOWN is no sign of progress: it must not keep an RPC alive. */
+	if (rpc && pi->type != SDP_PKT_UNKNOWN)
 		sdp_rpc_heard(rpc);
 
 	switch (pi->type) {
@@ -365,13 +426,10 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 		r = SDP_DROP_TRUNCATED;
 		goto drop;
 	}
-	r = sdp_parse_header(skb->data, skb_headlen(skb), skb->len, 0, &pi);
+	r = sdp_parse_header(skb->data, skb_headlen(skb), skb->len,
+			     SDP_RECORD_OVERHEAD, &pi);
 	if (r)
 		goto drop;
-	if (pi.epoch) {
-		r = SDP_DROP_NEEDS_KEY;
-		goto drop;
-	}
 	sdp_count(net, sdp_rx_counter[pi.type - SDP_PKT_TYPE_MIN], 1);
 
 	ssk = sdp_sock_lookup(net, family, pi.dport);
@@ -383,6 +441,10 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 	spin_lock_bh(&ssk->lock);
 	if (ssk->shutdown) {
 		r = SDP_DROP_NO_SOCKET;
+	} else if (pi.type == SDP_PKT_DATA &&
+		   (pi.epoch ? !sdp_rx_key(ssk, saddr, pi.sport, pi.epoch) :
+			       sdp_plaintext_refused(ssk, saddr, pi.sport))) {
+		r = SDP_DROP_NEEDS_KEY;
 	} else {
 		rpc = sdp_rpc_find(ssk, pi.rpc_id,
 				   pi.flags & SDP_F_FROM_SERVER, saddr,

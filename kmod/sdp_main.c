@@ -107,6 +107,8 @@ static const char *const sdp_drop_names[SDP_DROP_MAX] = {
 	[SDP_DROP_NO_MEMORY] = "no_memory",
 	[SDP_DROP_TOO_MANY_GAPS] = "too_many_gaps",
 	[SDP_DROP_NEEDS_KEY] = "needs_key",
+	[SDP_DROP_AUTH_FAILED] = "auth_failed",
+	[SDP_DROP_REPLAY] = "replay",
 };
 
 static int sdp_stats_show(struct seq_file *seq, void *v)

@@ -105,12 +105,17 @@ static bool sdp_finish_skb(struct sdp_sock *ssk, struct sdp_peer *peer,
 	return true;
 }
 
-int sdp_msgout_init(struct sdp_sock *ssk, struct sdp_rpc *rpc,
-		    struct sdp_pagebuf *buf, u32 len)
+/*
+ * Decide how a message of len bytes goes to the peer: packet payload (mss)
+ * from the route MTU, TSO segment size from the device's GSO limit, and,
+ * with a key (epoch != 0), records of rec_app application bytes such that
+ * every segment holds whole records (a record never spans two segments).
+ */
+int sdp_msg_geometry(struct sdp_sock *ssk, struct sdp_peer *peer, u32 len,
+		     u8 epoch, struct sdp_msg_geom *geo)
 {
-	struct sdp_msgout *out = &rpc->out;
-	struct dst_entry *dst = sdp_peer_dst(ssk, rpc->peer);
-	unsigned int hdrs, mtu, gso_max, per_seg;
+	struct dst_entry *dst = sdp_peer_dst(ssk, peer);
+	unsigned int hdrs, mtu, gso_max, seg_max, per_seg, nrec, rec_wire;
 
 	if (!dst)
 		return -EHOSTUNREACH;
@@ -118,18 +123,47 @@ int sdp_msgout_init(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	mtu = dst_mtu(dst);
 	if (mtu < hdrs + 64)
 		return -EMSGSIZE;
-	out->mss = mtu - hdrs;
+	geo->mss = mtu - hdrs;
 	gso_max = min_t(unsigned int, READ_ONCE(dst->dev->gso_max_size),
 			SDP_MAX_SEGMENT + 1);
-	per_seg = gso_max > hdrs ? (gso_max - 1 - hdrs) / out->mss : 1;
-	out->seg_bytes = out->mss * max_t(unsigned int, per_seg, 1);
+	seg_max = gso_max > hdrs + geo->mss ? gso_max - 1 - hdrs : geo->mss;
+	geo->epoch = epoch;
+	if (!epoch) {
+		per_seg = seg_max / geo->mss;
+		geo->seg_bytes = geo->mss * max_t(unsigned int, per_seg, 1);
+		geo->rec_app = 0;
+		geo->wire_len = len;
+		return 0;
+	}
+	/* As few records per segment as the TLS limit allows, equal sized. */
+	nrec = DIV_ROUND_UP(seg_max, SDP_RECORD_APP_MAX + SDP_RECORD_OVERHEAD);
+	rec_wire = seg_max / nrec;
+	if (rec_wire <= SDP_RECORD_OVERHEAD + 64)
+		return -EMSGSIZE;
+	geo->rec_app = rec_wire - SDP_RECORD_OVERHEAD;
+	geo->seg_bytes = nrec * rec_wire;
+	if (!sdp_record_fits(len, geo->rec_app))
+		return -EMSGSIZE;
+	geo->wire_len = (u32)sdp_wire_len(len, geo->rec_app,
+					  SDP_RECORD_OVERHEAD);
+	return 0;
+}
+
+void sdp_msgout_init(struct sdp_rpc *rpc, struct sdp_pagebuf *buf, u32 len,
+		     const struct sdp_msg_geom *geo)
+{
+	struct sdp_msgout *out = &rpc->out;
+
 	out->buf = buf;
 	out->len = len;
-	out->wire_len = len;
+	out->wire_len = geo->wire_len;
+	out->mss = geo->mss;
+	out->seg_bytes = geo->seg_bytes;
+	out->rec_plain = geo->rec_app;
+	out->epoch = geo->epoch;
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);
-	return 0;
 }
 
 /* Build one DATA segment [off, off + len) of the message. */
@@ -147,10 +181,11 @@ static struct sk_buff *sdp_build_data(struct sdp_sock *ssk,
 		return NULL;
 	h = (struct sdp_data_hdr *)skb_transport_header(skb);
 	sdp_build_common(&h->common, SDP_PKT_DATA, ssk->port, rpc->peer_port,
-			 rpc->id, sdp_rpc_flags(rpc) | extra_flags, 0, off);
+			 rpc->id, sdp_rpc_flags(rpc) | extra_flags, out->epoch,
+			 off);
 	h->msg_len = cpu_to_be32(out->len);
 	h->incoming = cpu_to_be32(out->granted);
-	h->rec_plain = 0;
+	h->rec_plain = cpu_to_be16(out->rec_plain);
 	h->reserved1 = 0;
 	h->reserved2 = 0;
 	if (len && sdp_pagebuf_attach(out->buf, off, len, skb)) {

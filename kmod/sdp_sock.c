@@ -189,6 +189,7 @@ void sdp_msgin_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 	list_del(&in->grant_link);
 	sdp_mem_uncharge(ssk, in->charged);
 	sdp_pagebuf_free(in->buf);
+	bitmap_free(in->opened_map);
 	kfree(in);
 	rpc->in = NULL;
 }
@@ -326,6 +327,8 @@ static int sdp_init_sock(struct sock *sk)
 		INIT_HLIST_HEAD(&ssk->peer_hash[i]);
 	for (i = 0; i < ARRAY_SIZE(ssk->client_hash); i++)
 		INIT_HLIST_HEAD(&ssk->client_hash[i]);
+	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
+		INIT_HLIST_HEAD(&ssk->key_hash[i]);
 	timer_setup(&ssk->timer, sdp_timer_fn, 0);
 	/*
 	 * Request ids start at the wall clock in ns, so a new socket on the
@@ -351,6 +354,7 @@ static void sdp_destroy_sock(struct sock *sk)
 	sdp_unhash(sk);
 	sdp_peers_destroy(ssk);
 	sdp_client_wins_destroy(ssk);
+	sdp_keys_destroy(ssk);
 	atomic_dec(&sdp_net(sock_net(sk))->sockets);
 }
 
@@ -463,17 +467,50 @@ static int sdp_get_send_info(struct msghdr *msg, struct sdp_send_info *info)
 	return 0;
 }
 
+/*
+ * Fill the message's wire buffer from the user's bytes: as they are, or
+ * record by record, each sealed with the transmit key (outside the socket
+ * lock: sealing a large message takes a while).
+ */
+static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
+			u32 len, const struct sdp_msg_geom *geo,
+			struct sdp_txkey *txk, u64 msg_id)
+{
+	struct sdp_record_geom g;
+	u32 k, nrec;
+	int err;
+
+	if (!txk)
+		return sdp_pagebuf_from_iter(buf, from);
+	nrec = sdp_record_count(len, geo->rec_app);
+	for (k = 0; k < nrec; k++) {
+		if (!sdp_record_locate(len, geo->rec_app, k, &g))
+			return -EINVAL;
+		err = sdp_pagebuf_from_iter_at(buf, g.wire_off +
+					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
+					       g.app_len, from);
+		if (!err)
+			err = sdp_record_seal(&txk->aead, buf, &g, msg_id, len);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
+	struct sdp_txkey *txk = NULL;
 	u64 __user *id_out = NULL;
+	struct sdp_peer *peer = NULL;
 	struct sdp_send_info info;
 	struct sdp_pagebuf *buf;
 	struct sdp_rpc *rpc = NULL;
+	struct sdp_msg_geom geo;
 	struct in6_addr addr;
 	struct sk_buff_head q;
 	u16 port = 0;
-	u64 id = 0;
+	u64 id = 0, msg_id = 0;
 	int err;
 
 	if (msg->msg_flags & MSG_OOB)
@@ -504,62 +541,79 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			return err;
 	}
 
-	buf = sdp_pagebuf_alloc(len, GFP_KERNEL, true);
-	if (!buf)
-		return -ENOMEM;
-	err = sdp_pagebuf_from_iter(buf, &msg->msg_iter);
-	if (err)
-		goto out_free;
-
-	__skb_queue_head_init(&q);
+	/* 1. Under the lock: the RPC or peer, the key, a message id. */
 	spin_lock_bh(&ssk->lock);
 	if (ssk->shutdown) {
 		err = -ESHUTDOWN;
 		goto out_unlock;
 	}
-	if (!sdp_mem_charge(ssk, len)) {
-		err = -ENOBUFS;
-		goto out_unlock;
-	}
-	if (!info.rpc_id) {
-		rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC);
-		if (!rpc) {
-			err = -ENOMEM;
-			goto out_uncharge;
-		}
-		rpc->peer = sdp_peer_get(ssk, &addr, &err);
-		if (!rpc->peer) {
-			kfree(rpc);
-			goto out_uncharge;
-		}
-		rpc->id = ssk->next_rpc_id;
-		rpc->cookie = info.cookie;
-		rpc->is_client = true;
-		rpc->peer_port = port;
-		rpc->state = SDP_RPC_CLIENT_OUTGOING;
-		sdp_rpc_progress(rpc);
-		err = sdp_msgout_init(ssk, rpc, buf, len);
-		if (err) {
-			sdp_peer_put(ssk, rpc->peer);
-			kfree(rpc);
-			goto out_uncharge;
-		}
-		ssk->next_rpc_id++;
-		sdp_rpc_insert(ssk, rpc);
-		sdp_count(sock_net(sk), SDP_CNT_CLIENT_RPCS_STARTED, 1);
-	} else {
+	if (info.rpc_id) {
 		rpc = sdp_rpc_find(ssk, info.rpc_id, false,
 				   msg->msg_name ? &addr : NULL, port);
 		if (!rpc || rpc->state != SDP_RPC_SERVER_IN_SERVICE) {
 			err = -EINVAL;
-			goto out_uncharge;
+			goto out_unlock;
 		}
-		err = sdp_msgout_init(ssk, rpc, buf, len);
-		if (err)
-			goto out_uncharge;
-		rpc->state = SDP_RPC_SERVER_RESPONDING;
-		sdp_rpc_progress(rpc);
+		peer = rpc->peer;
+		addr = peer->addr;
+		port = rpc->peer_port;
+	} else {
+		peer = sdp_peer_get(ssk, &addr, &err);
+		if (!peer)
+			goto out_unlock;
 	}
+	err = sdp_tx_key_get(ssk, &addr, port, &txk, &msg_id);
+	if (!err)
+		err = sdp_msg_geometry(ssk, peer, len, txk ? txk->epoch : 0,
+				       &geo);
+	if (!err && !sdp_mem_charge(ssk, geo.wire_len))
+		err = -ENOBUFS;
+	if (err)
+		goto out_put;
+	if (rpc)
+		rpc->state = SDP_RPC_SERVER_PREPARING;
+	spin_unlock_bh(&ssk->lock);
+
+	/* 2. Without the lock: copy the message in and seal its records. */
+	buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL, true);
+	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id) :
+		    -ENOMEM;
+	sdp_txkey_put(txk);
+	txk = NULL;
+
+	/* 3. Under the lock: start the RPC or the response. */
+	__skb_queue_head_init(&q);
+	spin_lock_bh(&ssk->lock);
+	if (!err && ssk->shutdown)
+		err = -ESHUTDOWN;
+	if (err) {
+		sdp_pagebuf_free(buf);
+		sdp_mem_uncharge(ssk, geo.wire_len);
+		if (rpc)
+			rpc->state = SDP_RPC_SERVER_IN_SERVICE;
+		goto out_put;
+	}
+	if (!rpc) {
+		rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC);
+		if (!rpc) {
+			sdp_pagebuf_free(buf);
+			sdp_mem_uncharge(ssk, geo.wire_len);
+			err = -ENOMEM;
+			goto out_put;
+		}
+		rpc->peer = peer;	/* the RPC takes our reference */
+		rpc->id = ssk->next_rpc_id++;
+		rpc->cookie = info.cookie;
+		rpc->is_client = true;
+		rpc->peer_port = port;
+		rpc->state = SDP_RPC_CLIENT_OUTGOING;
+		sdp_rpc_insert(ssk, rpc);
+		sdp_count(sock_net(sk), SDP_CNT_CLIENT_RPCS_STARTED, 1);
+	} else {
+		rpc->state = SDP_RPC_SERVER_RESPONDING;
+	}
+	sdp_rpc_progress(rpc);
+	sdp_msgout_init(rpc, buf, len, &geo);
 	id = rpc->id;
 	sdp_xmit_new_data(ssk, rpc, &q);
 	spin_unlock_bh(&ssk->lock);
@@ -568,13 +622,42 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		return -EFAULT;
 	return len;
 
-out_uncharge:
-	sdp_mem_uncharge(ssk, len);
+out_put:
+	if (!rpc && peer)
+		sdp_peer_put(ssk, peer);
+	if (txk) {
+		/* Not sealed with: harmless, the id is simply never used. */
+		spin_unlock_bh(&ssk->lock);
+		sdp_txkey_put(txk);
+		return err;
+	}
 out_unlock:
 	spin_unlock_bh(&ssk->lock);
-out_free:
-	sdp_pagebuf_free(buf);
 	return err;
+}
+
+/* Copy the first len application bytes of a complete message out. */
+static int sdp_msgin_copy_out(const struct sdp_msgin *in, u32 len,
+			      struct iov_iter *to)
+{
+	struct sdp_record_geom g;
+	u32 k;
+	int err;
+
+	if (!in->epoch)
+		return sdp_pagebuf_to_iter(in->buf, 0, len, to);
+	for (k = 0; len && sdp_record_locate(in->len, in->rec_plain, k, &g);
+	     k++) {
+		u32 n = min(len, g.app_len);
+
+		err = sdp_pagebuf_to_iter(in->buf, g.wire_off +
+					  SDP_RECORD_PREFIX + SDP_FRAME_LEN, n,
+					  to);
+		if (err)
+			return err;
+		len -= n;
+	}
+	return 0;
 }
 
 static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
@@ -628,9 +711,8 @@ static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	info.error = rpc->error;
 	if (rpc->in) {
 		msg_len = rpc->in->len;
-		err = sdp_pagebuf_to_iter(rpc->in->buf, 0,
-					  min_t(size_t, len, msg_len),
-					  &msg->msg_iter);
+		err = sdp_msgin_copy_out(rpc->in, min_t(size_t, len, msg_len),
+					 &msg->msg_iter);
 	}
 	info.msg_len = msg_len;
 	sdp_fill_name(sk, msg, rpc, addr_len);
@@ -673,8 +755,20 @@ static int sdp_getsockopt(struct sock *sk, int level, int optname,
 					       optlen);
 		return ip_getsockopt(sk, level, optname, optval, optlen);
 	}
+	if (optname == SDP_KEY_INFO)
+		return sdp_getsockopt_key_info(ssk, optval, optlen);
 	if (get_user(len, optlen))
 		return -EFAULT;
+	if (optname == SDP_ALLOW_PLAINTEXT) {
+		int v = READ_ONCE(ssk->allow_plaintext);
+
+		if (len < (int)sizeof(v))
+			return -EINVAL;
+		len = sizeof(v);
+		if (put_user(len, optlen) || copy_to_user(optval, &v, len))
+			return -EFAULT;
+		return 0;
+	}
 	if (optname != SDP_RPC_STATS)
 		return -ENOPROTOOPT;
 	if (len < (int)sizeof(st))
@@ -698,6 +792,24 @@ static int sdp_setsockopt(struct sock *sk, int level, int optname,
 			return ipv6_setsockopt(sk, level, optname, optval,
 					       optlen);
 		return ip_setsockopt(sk, level, optname, optval, optlen);
+	}
+	switch (optname) {
+	case SDP_TX_KEY:
+	case SDP_RX_KEY:
+		return sdp_setsockopt_key(sdp_sk(sk), optval, optlen,
+					  optname == SDP_TX_KEY);
+	case SDP_ALLOW_PLAINTEXT: {
+		int v;
+
+		if (optlen < sizeof(v))
+			return -EINVAL;
+		if (copy_from_sockptr(&v, optval, sizeof(v)))
+			return -EFAULT;
+		spin_lock_bh(&sdp_sk(sk)->lock);
+		sdp_sk(sk)->allow_plaintext = !!v;
+		spin_unlock_bh(&sdp_sk(sk)->lock);
+		return 0;
+	}
 	}
 	return -ENOPROTOOPT;
 }

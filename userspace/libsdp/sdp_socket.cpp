@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -64,6 +65,61 @@ bool Address::operator==(const Address& other) const {
   return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr,
                      &reinterpret_cast<const sockaddr_in6*>(&other.storage)->sin6_addr,
                      sizeof(in6_addr)) == 0;
+}
+
+namespace {
+
+std::vector<uint8_t> parse_hex(const std::string& h, const std::string& what) {
+  if (h.size() % 2) throw std::runtime_error(what + ": odd number of hex digits");
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < h.size(); i += 2) {
+    auto nib = [&](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      throw std::runtime_error(what + ": not a hex digit '" + std::string(1, c) + "'");
+    };
+    out.push_back(static_cast<uint8_t>(nib(h[i]) << 4 | nib(h[i + 1])));
+  }
+  return out;
+}
+
+}  // namespace
+
+KeyMaterial KeyMaterial::load(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot read key file " + path);
+  KeyMaterial km;
+  std::string line;
+  for (int n = 1; std::getline(f, line); n++) {
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream in(line);
+    std::string word, a, b;
+    if (!(in >> word)) continue;
+    std::string where = path + ":" + std::to_string(n);
+    if (word == "cipher" && in >> a) {
+      if (a == "aes-gcm-128") km.cipher = SDP_CIPHER_AES_GCM_128;
+      else if (a == "aes-gcm-256") km.cipher = SDP_CIPHER_AES_GCM_256;
+      else throw std::runtime_error(where + ": unknown cipher '" + a + "'");
+    } else if (word == "epoch" && in >> a) {
+      int e = std::atoi(a.c_str());
+      if (e < 1 || e > 255) throw std::runtime_error(where + ": epoch must be 1..255");
+      km.epoch = static_cast<uint8_t>(e);
+    } else if ((word == "client-to-server" || word == "server-to-client") && in >> a >> b) {
+      auto key = parse_hex(a, where), salt = parse_hex(b, where);
+      if (salt.size() != 4) throw std::runtime_error(where + ": salt must be 4 bytes");
+      (word == "client-to-server" ? km.c2s_key : km.s2c_key) = key;
+      (word == "client-to-server" ? km.c2s_salt : km.s2c_salt) = salt;
+    } else {
+      throw std::runtime_error(where + ": cannot parse '" + line + "'");
+    }
+  }
+  size_t want = km.cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
+  if (!km.cipher || !km.epoch || km.c2s_key.size() != want || km.s2c_key.size() != want)
+    throw std::runtime_error(path + ": needs cipher, epoch and both keys of " +
+                             std::to_string(want) + " bytes");
+  return km;
 }
 
 int ip_protocol() {
@@ -195,6 +251,32 @@ void Socket::set_receive_timeout_ms(int ms) {
   timeval tv{ms / 1000, (ms % 1000) * 1000};
   if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
     throw_errno("setsockopt(SO_RCVTIMEO)");
+}
+
+void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_client) {
+  for (bool tx : {true, false}) {
+    bool c2s = tx == as_client;
+    sdp_key k{};
+    std::memcpy(&k.peer, &peer.storage, std::min(sizeof(k.peer), sizeof(peer.storage)));
+    k.cipher = km.cipher;
+    k.epoch = km.epoch;
+    const auto& key = c2s ? km.c2s_key : km.s2c_key;
+    const auto& salt = c2s ? km.c2s_salt : km.s2c_salt;
+    std::memcpy(k.key, key.data(), key.size());
+    std::memcpy(k.salt, salt.data(), salt.size());
+    int rc = ::setsockopt(fd_, SOL_SDP, tx ? SDP_TX_KEY : SDP_RX_KEY, &k, sizeof(k));
+    int err = errno;
+    explicit_bzero(&k, sizeof(k));
+    if (rc < 0)
+      throw std::system_error(err, std::generic_category(),
+                              tx ? "setsockopt(SDP_TX_KEY)" : "setsockopt(SDP_RX_KEY)");
+  }
+}
+
+void Socket::set_allow_plaintext(bool allow) {
+  int v = allow;
+  if (::setsockopt(fd_, SOL_SDP, SDP_ALLOW_PLAINTEXT, &v, sizeof(v)) < 0)
+    throw_errno("setsockopt(SDP_ALLOW_PLAINTEXT)");
 }
 
 sdp_sock_stats Socket::stats() const {

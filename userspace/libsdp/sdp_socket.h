@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "linux/sdp.h"
 
@@ -35,6 +36,19 @@ struct Address {
 // The IP protocol number the loaded module uses (module parameter
 // ip_proto), IPPROTO_SDP if it cannot be read.
 int ip_protocol();
+
+// Keys for one peer, read from a key file (never from the command line):
+//   cipher aes-gcm-128 | aes-gcm-256
+//   epoch N                                   (1..255)
+//   client-to-server <hex key> <hex salt>     (salt: 4 bytes)
+//   server-to-client <hex key> <hex salt>
+// '#' starts a comment. Throws std::runtime_error naming the bad line.
+struct KeyMaterial {
+  uint16_t cipher = 0;
+  uint8_t epoch = 0;
+  std::vector<uint8_t> c2s_key, c2s_salt, s2c_key, s2c_salt;
+  static KeyMaterial load(const std::string& path);
+};
 
 // A received message (request or response) or a failed RPC.
 struct Message {
@@ -75,6 +89,10 @@ class Socket {
   std::optional<Message> receive(std::span<std::byte> buf, int flags = 0);
   void set_receive_timeout_ms(int ms);
   sdp_sock_stats stats() const;
+  // Install the keys for one peer: as the client (tx = client-to-server)
+  // or as the server (tx = server-to-client).
+  void install_keys(const Address& peer, const KeyMaterial& km, bool as_client);
+  void set_allow_plaintext(bool allow);
 
  private:
   int fd_ = -1;

@@ -59,6 +59,15 @@ OPTIONS
     --bind ADDR     server address to bind (default any; -6 for IPv6 any)
     -6              server: use an IPv6 socket
     --threads N     server threads sharing the socket (default 1)
+    --key-file F    encrypt: keys from file F (format: see libsdp
+                    sdp_socket.h KeyMaterial); never give keys on argv
+    --peer A:P      server with --key-file: the client the keys are for
+                    (repeatable; IPv6 as [addr]:port)
+    --local-port N  client: bind this port (with --sockets, N, N+1, ...)
+
+    sdp-echo pattern COOKIE LEN
+            print, in hex, the request bytes the client sends for COOKIE
+            (used by tests that look for plaintext in captures)
 
 EXAMPLES
     sdp-echo server --port 5000 &
@@ -125,8 +134,19 @@ struct Options {
   unsigned concurrency = 1;
   unsigned sockets = 1;
   bool until_error = false;
+  std::string key_file;
+  std::vector<std::string> peers;
+  uint16_t local_port = 0;
   std::vector<size_t> sizes{1, 100, 1400, 1500, 65536, 1048576};
 };
+
+sdp::Address parse_peer(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= s.size()) usage_error("bad peer '" + s + "' (ADDR:PORT)");
+  uint64_t port = parse_number(s.substr(colon + 1), "port");
+  if (!port || port > 65535) usage_error("bad port in '" + s + "'");
+  return sdp::Address::parse(s.substr(0, colon), static_cast<uint16_t>(port));
+}
 
 int run_server(const Options& o) {
   std::string host = o.bind_addr.empty() ? (o.ipv6 ? "::" : "0.0.0.0") : o.bind_addr;
@@ -134,6 +154,11 @@ int run_server(const Options& o) {
   sdp::Socket sock(local.family());
   sock.bind(local);
   sock.set_receive_timeout_ms(200);
+  if (!o.key_file.empty()) {
+    auto km = sdp::KeyMaterial::load(o.key_file);
+    if (o.peers.empty()) usage_error("--key-file on the server needs --peer ADDR:PORT");
+    for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, false);
+  }
 
   std::mutex mu;
   std::set<std::tuple<std::string, uint64_t>> seen;
@@ -170,15 +195,26 @@ int run_server(const Options& o) {
   return duplicates ? 1 : 0;
 }
 
+// Client socket, bound to --local-port (+ index) and keyed if asked.
+sdp::Socket client_sock(const Options& o, const sdp::Address& server, unsigned index) {
+  sdp::Socket sock(server.family());
+  if (o.local_port) {
+    bool v6 = server.family() == AF_INET6;
+    sock.bind(sdp::Address::parse(v6 ? "::" : "0.0.0.0", static_cast<uint16_t>(o.local_port + index)));
+  }
+  if (!o.key_file.empty()) sock.install_keys(server, sdp::KeyMaterial::load(o.key_file), true);
+  return sock;
+}
+
 struct ClientResult {
   uint64_t ok = 0, failed = 0, mismatched = 0, duplicates = 0, timeouts = 0;
 };
 
 // One socket: `count` RPCs with cookies base..base+count-1.
 ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_t base,
-                           uint64_t count) {
+                           uint64_t count, unsigned index) {
   ClientResult r;
-  sdp::Socket sock(server.family());
+  sdp::Socket sock = client_sock(o, server, index);
   sock.set_receive_timeout_ms(30000);
   size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
   std::vector<std::byte> req, expect, buf(max_size + 1);
@@ -229,7 +265,7 @@ ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_
 }
 
 int run_until_error(const Options& o, const sdp::Address& server) {
-  sdp::Socket sock(server.family());
+  sdp::Socket sock = client_sock(o, server, 0);
   std::vector<std::byte> req, buf(o.sizes.front() + 1);
   auto last_ok = std::chrono::steady_clock::now();
   uint64_t completed = 0;
@@ -264,7 +300,7 @@ int run_client(const Options& o) {
     uint64_t n = per_socket + (i < extra ? 1 : 0);
     threads.emplace_back([&, i, base, n] {
       try {
-        results[i] = client_socket(o, server, base, n);
+        results[i] = client_socket(o, server, base, n, i);
       } catch (const std::exception& e) {
         std::cerr << "sdp-echo: " << e.what() << "\n";
         results[i].failed = n;
@@ -303,6 +339,14 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   std::string mode = args[0];
+  if (mode == "pattern") {
+    if (args.size() != 3) usage_error("pattern needs COOKIE LEN");
+    std::vector<std::byte> p;
+    fill_pattern(p, parse_number(args[2], "length"), parse_number(args[1], "cookie"));
+    for (std::byte b : p) std::printf("%02x", static_cast<unsigned>(b));
+    std::printf("\n");
+    return 0;
+  }
   if (mode != "server" && mode != "client") usage_error("unknown mode '" + mode + "'");
   Options o;
   for (size_t i = 1; i < args.size(); i++) {
@@ -338,6 +382,14 @@ int main(int argc, char** argv) {
       o.sizes = parse_sizes(value());
       for (size_t s : o.sizes)
         if (s > SDP_MAX_MESSAGE_LEN) usage_error("size " + std::to_string(s) + " too large");
+    } else if (a == "--key-file") {
+      o.key_file = value();
+    } else if (a == "--peer") {
+      o.peers.push_back(value());
+    } else if (a == "--local-port") {
+      uint64_t p = parse_number(value(), "port");
+      if (p == 0 || p > 65535) usage_error("--local-port must be 1..65535");
+      o.local_port = static_cast<uint16_t>(p);
     } else if (a == "--until-error") {
       o.until_error = true;
     } else {

@@ -40,6 +40,7 @@
 #define _UAPI_LINUX_SDP_H
 
 #include <linux/types.h>
+#include <linux/socket.h>
 
 /* Default IP protocol number (module parameter ip_proto). */
 #define IPPROTO_SDP		253
@@ -76,6 +77,43 @@ struct sdp_recv_info {
 
 /* Socket options at SOL_SDP. */
 #define SDP_RPC_STATS		1	/* get: struct sdp_sock_stats */
+#define SDP_TX_KEY		2	/* set: struct sdp_key */
+#define SDP_RX_KEY		3	/* set: struct sdp_key */
+#define SDP_ALLOW_PLAINTEXT	4	/* set/get: int, default 0 */
+#define SDP_KEY_INFO		5	/* get: struct sdp_key_info (in/out) */
+
+/*
+ * Keys, like kTLS: after a handshake in userspace, install one key per
+ * direction and peer (address and port). Once a socket has any key it
+ * refuses to send to or accept from peers without keys (ENOKEY, counted
+ * drop_needs_key) unless SDP_ALLOW_PLAINTEXT is set. Each new key of a
+ * direction needs a higher epoch (1..255); message ids restart at 0 under
+ * every new epoch, so a (key, nonce) pair is never reused. Installing a
+ * lower or equal epoch fails with EEXIST; after epoch 255, EKEYEXPIRED.
+ * The previous receive epoch stays valid so messages in flight finish.
+ */
+#define SDP_CIPHER_AES_GCM_128	1
+#define SDP_CIPHER_AES_GCM_256	2
+
+struct sdp_key {
+	/* the peer: a struct sockaddr_in or sockaddr_in6 with its port */
+	struct __kernel_sockaddr_storage peer;
+	__u16 cipher;		/* SDP_CIPHER_* */
+	__u8 epoch;		/* 1..255, higher than the previous one */
+	__u8 reserved;		/* must be 0 */
+	__u8 salt[4];		/* implicit nonce part */
+	__u8 key[32];		/* 16 or 32 bytes used */
+};
+
+struct sdp_key_info {
+	struct __kernel_sockaddr_storage peer;	/* in: which peer */
+	__u16 tx_cipher;	/* out: 0 if no transmit key */
+	__u8 tx_epoch;
+	__u8 rx_epoch;		/* newest receive epoch, 0 if none */
+	__u16 rx_cipher;
+	__u16 reserved;
+	__u64 tx_next_msg_id;	/* message ids used under tx_epoch */
+};
 
 struct sdp_sock_stats {
 	__u32 client_rpcs;	/* outstanding client RPCs */

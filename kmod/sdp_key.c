@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keys of a socket, per peer (address and port) and direction, installed
+ * with setsockopt(SOL_SDP, SDP_TX_KEY / SDP_RX_KEY) after a handshake in
+ * userspace; and the receive side's use of them: records are opened as
+ * soon as all their bytes are here, and the replay window of the key moves
+ * only after a record authenticated.
+ *
+ * Nonce uniqueness: message ids count from 0 under each transmit epoch and
+ * are never reused; epochs only go up, so a key is never reinstalled with
+ * a reset counter; running out of message ids is EKEYEXPIRED.
+ */
+#include <linux/hash.h>
+#include <linux/slab.h>
+#include <linux/sockptr.h>
+#include <linux/uaccess.h>
+
+#include "sdp_impl.h"
+
+static u32 sdp_key_hash(const struct in6_addr *a, u16 port)
+{
+	return hash_32((__force u32)(a->s6_addr32[0] ^ a->s6_addr32[1] ^
+				     a->s6_addr32[2] ^ a->s6_addr32[3]) ^ port,
+		       SDP_KEY_BUCKET_BITS);
+}
+
+static struct sdp_peer_keys *sdp_keys_find(struct sdp_sock *ssk,
+					   const struct in6_addr *addr,
+					   u16 port)
+{
+	struct sdp_peer_keys *pk;
+
+	hlist_for_each_entry(pk, &ssk->key_hash[sdp_key_hash(addr, port)],
+			     node)
+		if (pk->port == port && ipv6_addr_equal(&pk->addr, addr))
+			return pk;
+	return NULL;
+}
+
+/* Parse the peer of a struct sdp_key / sdp_key_info for this socket. */
+static int sdp_key_peer(const struct sock *sk,
+			const struct __kernel_sockaddr_storage *ss,
+			struct in6_addr *addr, u16 *port)
+{
+	if (sk->sk_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		if (sin->sin_family != AF_INET)
+			return -EAFNOSUPPORT;
+		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
+		*port = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		if (sin6->sin6_family != AF_INET6 ||
+		    ipv6_addr_v4mapped(&sin6->sin6_addr))
+			return -EAFNOSUPPORT;
+		*addr = sin6->sin6_addr;
+		*port = ntohs(sin6->sin6_port);
+	}
+	return *port ? 0 : -EINVAL;
+}
+
+static void sdp_txkey_free(struct sdp_txkey *txk)
+{
+	sdp_aead_destroy(&txk->aead);
+	kfree_sensitive(txk);
+}
+
+void sdp_txkey_put(struct sdp_txkey *txk)
+{
+	if (txk && refcount_dec_and_test(&txk->refs))
+		sdp_txkey_free(txk);
+}
+
+static void sdp_rxkey_free(struct sdp_rxkey *rxk)
+{
+	if (!rxk)
+		return;
+	sdp_aead_destroy(&rxk->aead);
+	kfree_sensitive(rxk);
+}
+
+int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
+		       unsigned int optlen, bool tx)
+{
+	struct sock *sk = sdp_to_sk(ssk);
+	struct sdp_txkey *txk = NULL, *old_tx = NULL;
+	struct sdp_rxkey *rxk = NULL, *old_rx = NULL;
+	struct sdp_peer_keys *pk, *new_pk;
+	struct sdp_key k;
+	struct in6_addr addr;
+	u16 port;
+	int err;
+
+	if (optlen != sizeof(k))
+		return -EINVAL;
+	if (copy_from_sockptr(&k, optval, sizeof(k)))
+		return -EFAULT;
+	err = sdp_key_peer(sk, &k.peer, &addr, &port);
+	if (err)
+		goto out_wipe;
+	err = -EINVAL;
+	if (!k.epoch || k.reserved)
+		goto out_wipe;
+	/* Allocating a tfm may sleep: do it before taking the lock. */
+	if (tx) {
+		txk = kzalloc(sizeof(*txk), GFP_KERNEL);
+		err = txk ? sdp_aead_init(&txk->aead, k.cipher, k.key, k.salt) :
+			    -ENOMEM;
+		if (err)
+			goto out_free;
+		refcount_set(&txk->refs, 1);
+		txk->epoch = k.epoch;
+	} else {
+		rxk = kzalloc(sizeof(*rxk), GFP_KERNEL);
+		err = rxk ? sdp_aead_init(&rxk->aead, k.cipher, k.key, k.salt) :
+			    -ENOMEM;
+		if (err)
+			goto out_free;
+		rxk->epoch = k.epoch;
+		sdp_window_init(&rxk->replay);
+	}
+	new_pk = kzalloc(sizeof(*new_pk), GFP_KERNEL);
+	if (!new_pk) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+
+	spin_lock_bh(&ssk->lock);
+	pk = sdp_keys_find(ssk, &addr, port);
+	if (!pk) {
+		pk = new_pk;
+		new_pk = NULL;
+		pk->addr = addr;
+		pk->port = port;
+		hlist_add_head(&pk->node,
+			       &ssk->key_hash[sdp_key_hash(&addr, port)]);
+		ssk->nkeys++;
+	}
+	err = 0;
+	if (tx) {
+		if (k.epoch <= pk->tx_epoch_used) {
+			err = pk->tx_epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
+		} else {
+			old_tx = pk->tx;
+			pk->tx = txk;
+			pk->tx_epoch_used = k.epoch;
+			txk = NULL;
+		}
+	} else {
+		if (k.epoch <= pk->rx_epoch_used) {
+			err = pk->rx_epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
+		} else {
+			old_rx = pk->rx[1];
+			pk->rx[1] = pk->rx[0];
+			pk->rx[0] = rxk;
+			pk->rx_epoch_used = k.epoch;
+			rxk = NULL;
+		}
+	}
+	spin_unlock_bh(&ssk->lock);
+	kfree(new_pk);
+	sdp_txkey_put(old_tx);
+	sdp_rxkey_free(old_rx);
+out_free:
+	if (txk)
+		sdp_txkey_free(txk);
+	sdp_rxkey_free(rxk);
+out_wipe:
+	memzero_explicit(&k, sizeof(k));
+	return err;
+}
+
+int sdp_getsockopt_key_info(struct sdp_sock *ssk, char __user *optval,
+			    int __user *optlen)
+{
+	struct sdp_key_info ki;
+	struct sdp_peer_keys *pk;
+	struct in6_addr addr;
+	u16 port;
+	int len, err;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < (int)sizeof(ki))
+		return -EINVAL;
+	if (copy_from_user(&ki, optval, sizeof(ki)))
+		return -EFAULT;
+	err = sdp_key_peer(sdp_to_sk(ssk), &ki.peer, &addr, &port);
+	if (err)
+		return err;
+	ki.tx_cipher = 0;
+	ki.tx_epoch = 0;
+	ki.rx_epoch = 0;
+	ki.rx_cipher = 0;
+	ki.reserved = 0;
+	ki.tx_next_msg_id = 0;
+	spin_lock_bh(&ssk->lock);
+	pk = sdp_keys_find(ssk, &addr, port);
+	if (pk && pk->tx) {
+		ki.tx_cipher = pk->tx->aead.cipher;
+		ki.tx_epoch = pk->tx->epoch;
+		ki.tx_next_msg_id = pk->tx->next_msg_id;
+	}
+	if (pk && pk->rx[0]) {
+		ki.rx_cipher = pk->rx[0]->aead.cipher;
+		ki.rx_epoch = pk->rx[0]->epoch;
+	}
+	spin_unlock_bh(&ssk->lock);
+	len = sizeof(ki);
+	if (put_user(len, optlen) || copy_to_user(optval, &ki, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Socket teardown: process context, no lock needed any more. */
+void sdp_keys_destroy(struct sdp_sock *ssk)
+{
+	struct sdp_peer_keys *pk;
+	struct hlist_node *tmp;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
+		hlist_for_each_entry_safe(pk, tmp, &ssk->key_hash[i], node) {
+			hlist_del(&pk->node);
+			sdp_txkey_put(pk->tx);
+			sdp_rxkey_free(pk->rx[0]);
+			sdp_rxkey_free(pk->rx[1]);
+			kfree(pk);
+		}
+	ssk->nkeys = 0;
+}
+
+/*
+ * The transmit key for a message to (addr, port), with a reference, and a
+ * fresh message id; *txk = NULL for plaintext. Sock lock held.
+ */
+int sdp_tx_key_get(struct sdp_sock *ssk, const struct in6_addr *addr,
+		   u16 port, struct sdp_txkey **txk, u64 *msg_id)
+{
+	struct sdp_peer_keys *pk = sdp_keys_find(ssk, addr, port);
+
+	*txk = NULL;
+	if (!pk || !pk->tx)
+		return sdp_plaintext_refused(ssk, addr, port) ? -ENOKEY : 0;
+	if (pk->tx->next_msg_id >= SDP_MSG_ID_LIMIT)
+		return -EKEYEXPIRED;
+	*msg_id = pk->tx->next_msg_id++;
+	refcount_inc(&pk->tx->refs);
+	*txk = pk->tx;
+	return 0;
+}
+
+struct sdp_rxkey *sdp_rx_key(struct sdp_sock *ssk,
+			     const struct in6_addr *addr, u16 port, u8 epoch)
+{
+	struct sdp_peer_keys *pk = sdp_keys_find(ssk, addr, port);
+	int i;
+
+	if (!pk || !epoch)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(pk->rx); i++)
+		if (pk->rx[i] && pk->rx[i]->epoch == epoch)
+			return pk->rx[i];
+	return NULL;
+}
+
+/* Must traffic with this peer be encrypted? */
+bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
+			   u16 port)
+{
+	return ssk->nkeys && !ssk->allow_plaintext;
+}
+
+/* Forget what arrived of a message (a record failed): it is resent. */
+static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
+{
+	u32 i;
+
+	for (i = 0; i < in->buf->npages; i++) {
+		if (in->buf->pages[i]) {
+			put_page(in->buf->pages[i]);
+			in->buf->pages[i] = NULL;
+			sdp_mem_uncharge(ssk, PAGE_SIZE);
+			in->charged -= PAGE_SIZE;
+		}
+	}
+	sdp_reasm_init(&in->reasm, in->wire_len);
+	bitmap_zero(in->opened_map, in->nrec);
+	in->opened = 0;
+	in->msg_id = U64_MAX;
+}
+
+/*
+ * Open every record of the message that lies in [start, end) of the wire
+ * stream and has all its bytes. Returns 0, or a drop reason if a record
+ * failed (the message restarts) or the message is a replay.
+ */
+int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+			   u32 start, u32 end)
+{
+	struct sdp_msgin *in = rpc->in;
+	struct sdp_record_geom g;
+	struct sdp_rxkey *rxk;
+	u32 k, last;
+
+	if (!in->epoch || start >= end)
+		return SDP_DROP_NONE;
+	rxk = sdp_rx_key(ssk, &rpc->peer->addr, rpc->peer_port, in->epoch);
+	if (!rxk) {
+		sdp_msgin_reset(ssk, in);
+		return SDP_DROP_NEEDS_KEY;
+	}
+	last = min(sdp_record_index_at(end - 1, in->rec_plain), in->nrec - 1);
+	for (k = sdp_record_index_at(start, in->rec_plain); k <= last; k++) {
+		u8 prefix[SDP_RECORD_PREFIX];
+		u64 id = in->msg_id;
+		u32 i;
+
+		if (test_bit(k, in->opened_map) ||
+		    !sdp_record_locate(in->len, in->rec_plain, k, &g) ||
+		    !sdp_reasm_range_complete(&in->reasm, g.wire_off,
+					      g.wire_off + g.wire_len))
+			continue;
+		if (id == U64_MAX) {
+			/* The explicit nonce names the message; AEAD checks it. */
+			for (i = 0; i < SDP_RECORD_PREFIX; i++) {
+				u32 off = g.wire_off + i;
+
+				prefix[i] = *((u8 *)page_address(
+					in->buf->pages[off >> PAGE_SHIFT]) +
+					(off & ~PAGE_MASK));
+			}
+			id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
+			     SDP_REC_INDEX_BITS;
+		}
+		if (sdp_record_open(&rxk->aead, in->buf, &g, id, in->len)) {
+			sdp_msgin_reset(ssk, in);
+			return SDP_DROP_AUTH_FAILED;
+		}
+		if (in->msg_id == U64_MAX) {
+			if (sdp_window_update(&rxk->replay, id) !=
+			    SDP_WINDOW_NEW) {
+				sdp_msgin_reset(ssk, in);
+				return SDP_DROP_REPLAY;
+			}
+			in->msg_id = id;
+			if (!rpc->is_client) {
+				struct sdp_client_win *cw;
+
+				/* Now the request id is authentic: record it. */
+				cw = sdp_client_win_get(ssk, &rpc->peer->addr,
+							rpc->peer_port, true);
+				if (cw)
+					sdp_window_update(&cw->win, rpc->id);
+			}
+		}
+		__set_bit(k, in->opened_map);
+		in->opened++;
+	}
+	return SDP_DROP_NONE;
+}
