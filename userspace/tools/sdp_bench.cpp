@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "sdp_args.h"
 #include "sdp_socket.h"
 
 namespace {
@@ -141,25 +142,6 @@ Result measure(const std::string& proto, size_t size, int warmup, int iters, F&&
   return r;
 }
 
-std::vector<size_t> parse_sizes(const std::string& list) {
-  std::vector<size_t> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string t = list.substr(start, comma - start);
-    size_t pos = 0;
-    size_t v = std::stoul(t, &pos);
-    std::string suf = t.substr(pos);
-    if (suf == "K") v <<= 10;
-    else if (suf == "M") v <<= 20;
-    else if (!suf.empty()) throw std::invalid_argument("bad size '" + t + "'");
-    out.push_back(v);
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::vector<std::string> split(const std::string& list) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -275,7 +257,7 @@ int main(int argc, char** argv) {
     }
     if (mode == "client") {
       if (server.empty()) throw std::invalid_argument("client needs --server ADDR");
-      return run_client(server, port, split(protos), parse_sizes(sizes), warmup, iters);
+      return run_client(server, port, split(protos), sdp::parse_size_list(sizes), warmup, iters);
     }
     throw std::invalid_argument("unknown mode '" + mode + "'");
   } catch (const std::invalid_argument& e) {

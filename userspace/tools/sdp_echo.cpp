@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sdp_args.h"
 #include "sdp_socket.h"
 
 namespace {
@@ -84,33 +85,19 @@ void on_signal(int) { g_stop = true; }
 }
 
 uint64_t parse_number(const std::string& s, const char* what) {
-  size_t pos = 0;
-  unsigned long long v = 0;
   try {
-    v = std::stoull(s, &pos, 10);
-  } catch (const std::exception&) {
-    usage_error(std::string("bad ") + what + ": '" + s + "'");
+    return sdp::parse_size(s, what);
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());
   }
-  std::string suffix = s.substr(pos);
-  if (suffix == "K" || suffix == "k")
-    v <<= 10;
-  else if (suffix == "M" || suffix == "m")
-    v <<= 20;
-  else if (!suffix.empty())
-    usage_error(std::string("bad ") + what + ": '" + s + "'");
-  return v;
 }
 
 std::vector<size_t> parse_sizes(const std::string& list) {
-  std::vector<size_t> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    out.push_back(parse_number(list.substr(start, comma - start), "size"));
-    start = comma + 1;
+  try {
+    return sdp::parse_size_list(list);
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());
   }
-  return out;
 }
 
 // The bytes of request `cookie`: distinct per cookie and per position.
