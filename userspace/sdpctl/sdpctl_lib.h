@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// sdpctl's logic, separated from main() so the unit tests can drive it:
+// argument parsing, module file lookup, the /proc/net/sdp_stats and
+// /dev/kmsg parsers, and status rendering (pretty and JSON).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sdpctl {
+
+enum class Command { kHelp, kVersion, kLoad, kUnload, kStatus };
+
+struct Args {
+  Command command = Command::kHelp;
+  std::string help_topic;  // `sdpctl help load`, `sdpctl load --help`
+  std::string module_path;  // load --module
+  std::vector<std::pair<std::string, std::string>> params;  // load NAME=VALUE
+  bool dry_run = false;
+  bool json = false;
+};
+
+// argv without the program name -> Args, or a one-line error message.
+std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv);
+
+// Man-page text for a command ("" = overview); nullopt if no such command.
+std::optional<std::string> help_text(std::string_view topic);
+
+// Candidate module paths, in order: explicit, $SDP_MODULE, next to the
+// executable (<exe dir>/../../kmod/sdp.ko), /lib/modules/<release>/extra.
+std::vector<std::string> module_candidates(const std::string& explicit_path,
+                                           const char* env_module, const std::string& exe_path,
+                                           const std::string& release);
+
+struct Stats {
+  std::vector<std::pair<std::string, uint64_t>> counters;  // file order
+  std::vector<std::string> warnings;                        // malformed lines
+};
+Stats parse_stats(std::string_view text);
+
+// One /dev/kmsg record "pri,seq,ts,flags;message\n..." -> its message.
+std::string kmsg_message(std::string_view record);
+
+struct Status {
+  bool loaded = false;
+  std::string version, srcversion, refcnt;
+  bool btf = false;
+  std::map<std::string, std::string> params;
+  std::optional<Stats> stats;
+};
+
+std::string json_escape(std::string_view s);
+std::string render_pretty(const Status& st);
+std::string render_json(const Status& st);
+
+// Read the live status from /sys/module/sdp, /sys/kernel/btf and /proc/net.
+Status read_status(const std::string& sysfs_root = "/sys", const std::string& procfs_root = "/proc");
+
+}  // namespace sdpctl
