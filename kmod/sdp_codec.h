@@ -30,9 +30,14 @@ enum sdp_drop_reason {
 	SDP_DROP_MISMATCH,	/* contradicts RPC state */
 	SDP_DROP_NO_MEMORY,	/* buffer limits reached */
 	SDP_DROP_TOO_MANY_GAPS,
-	SDP_DROP_NEEDS_KEY,	/* no key for its epoch, or plaintext refused */
+	SDP_DROP_NEEDS_KEY,	/* plaintext from a peer that must use a key */
 	SDP_DROP_AUTH_FAILED,	/* a record failed AES-GCM verification */
 	SDP_DROP_REPLAY,	/* message id already accepted under the key */
+	SDP_DROP_WRONG_EPOCH,	/* no receive key with the packet's epoch */
+	SDP_DROP_TOO_OLD,	/* message id behind the replay window */
+	SDP_DROP_CTRL_AUTH_FAILED,	/* control packet GMAC tag wrong */
+	SDP_DROP_CTRL_REPLAY,	/* ctrl_seq already accepted under the key */
+	SDP_DROP_CTRL_TOO_OLD,	/* ctrl_seq behind the replay window */
 	SDP_DROP_MAX
 };
 
@@ -54,6 +59,8 @@ struct sdp_pkt_info {
 	/* GRANT, RESEND */
 	u32 offset;
 	u32 length;
+	/* control packets with epoch != 0: trailer (ctrl_seq in host order) */
+	u64 ctrl_seq;
 };
 
 /*
@@ -72,8 +79,23 @@ static inline u64 sdp_wire_len(u32 msg_len, u16 rec_plain, u32 overhead)
 }
 
 /*
+ * Bytes the caller must linearise before sdp_parse_header(): the header,
+ * and for control packets under a key also the trailer. 0: unknown type.
+ */
+static inline unsigned int sdp_linear_len(__u8 type, __u8 epoch)
+{
+	unsigned int hlen = sdp_hdr_len(type);
+
+	if (hlen && type != SDP_PKT_DATA && epoch)
+		hlen += SDP_CTRL_TRAILER_LEN;
+	return hlen;
+}
+
+/*
  * Validate a received header. 'buf' holds at least 'len' contiguous bytes
- * (the caller linearises the header); 'pkt_len' is the whole L4 length.
+ * (the caller linearises sdp_linear_len() bytes); 'pkt_len' is the whole
+ * L4 length. A control packet under a key must carry exactly its trailer
+ * (whose tag the caller verifies); without a key, nothing after the header.
  * 'record_overhead' is the per-record overhead of the epoch's cipher, 0
  * when the packet carries no key epoch.
  */
@@ -161,9 +183,20 @@ sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
 			return SDP_DROP_BAD_HEADER;
 		break;
 	}
-	/* Control packets carry nothing after the header (yet). */
-	if (c->type != SDP_PKT_DATA && pi->payload_len)
-		return SDP_DROP_BAD_LENGTH;
+	if (c->type != SDP_PKT_DATA) {
+		const struct sdp_ctrl_trailer *t;
+
+		if (pi->payload_len != (pi->epoch ? SDP_CTRL_TRAILER_LEN : 0))
+			return SDP_DROP_BAD_LENGTH;
+		if (!pi->epoch)
+			return SDP_DROP_NONE;
+		if (len < hlen + SDP_CTRL_TRAILER_LEN)
+			return SDP_DROP_TRUNCATED;
+		t = (const struct sdp_ctrl_trailer *)((const u8 *)buf + hlen);
+		pi->ctrl_seq = be64_to_cpu(t->ctrl_seq);
+		if (!(pi->ctrl_seq & SDP_CTRL_SEQ_BIT))
+			return SDP_DROP_BAD_HEADER;
+	}
 	return SDP_DROP_NONE;
 }
 

@@ -57,6 +57,9 @@ int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 	}
 	a->cipher = cipher;
 	memcpy(a->salt, salt, SDP_SALT_LEN);
+	memset(a->material, 0, sizeof(a->material));
+	memcpy(a->material, key, keylen);
+	memcpy(a->material + 32, salt, SDP_SALT_LEN);
 	return 0;
 }
 
@@ -156,13 +159,16 @@ static int sdp_record_crypt(struct sdp_aead *a, struct sdp_pagebuf *b,
  * SDP_FRAME_LEN; everything else of the record is written here.
  */
 int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
-		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len)
+		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
+		    u32 msg_len)
 {
 	u64 seq = sdp_record_seq(msg_id, g->index);
 	u8 frame[SDP_FRAME_LEN], prefix[SDP_RECORD_PREFIX];
 	int err;
 
-	sdp_record_frame(frame, g->app_off, msg_len);
+	if (msg_id >= SDP_MSG_ID_LIMIT)
+		return -EKEYEXPIRED;
+	sdp_record_frame(frame, rpc_id, g->app_off, msg_len);
 	sdp_pagebuf_rw(b, g->wire_off + SDP_RECORD_PREFIX, frame, sizeof(frame),
 		       true);
 	err = sdp_record_crypt(a, b, g, seq, true);
@@ -179,11 +185,15 @@ int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
  * anything does not match.
  */
 int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
-		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len)
+		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
+		    u32 msg_len)
 {
 	u8 prefix[SDP_RECORD_PREFIX], frame[SDP_FRAME_LEN], want[SDP_FRAME_LEN];
 	int err;
 
+	/* A sequence number in the control packet space is never a record. */
+	if (msg_id >= SDP_MSG_ID_LIMIT)
+		return -EBADMSG;
 	sdp_pagebuf_rw(b, g->wire_off, prefix, sizeof(prefix), false);
 	if (!sdp_record_prefix_ok(prefix, g, msg_id))
 		return -EBADMSG;
@@ -193,26 +203,97 @@ int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 		return err == -EBADMSG ? err : -EIO;
 	sdp_pagebuf_rw(b, g->wire_off + SDP_RECORD_PREFIX, frame, sizeof(frame),
 		       false);
-	sdp_record_frame(want, g->app_off, msg_len);
+	sdp_record_frame(want, rpc_id, g->app_off, msg_len);
 	return memcmp(frame, want, sizeof(frame)) ? -EBADMSG : 0;
+}
+
+/* Largest header a control packet has (GRANT, RESEND) plus its ctrl_seq. */
+#define SDP_CTRL_AAD_MAX	(sizeof(struct sdp_grant_hdr) + \
+				 SDP_CTRL_SEQ_LEN)
+
+/*
+ * Compute (verify = false: store in 'tag') or check (verify = true: compare
+ * with 'tag') the GMAC tag of a control packet. 'pkt' holds its 'len' SDP
+ * bytes before the tag: header and ctrl_seq. The AAD is those bytes with
+ * the checksum slot zeroed, so they are copied into the request's own
+ * (heap) memory; the scatterlist never points at the stack or the skb.
+ * Returns 0, -EBADMSG for a wrong tag, or another error.
+ */
+int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
+		 bool verify)
+{
+	unsigned int reqlen = sizeof(struct aead_request) +
+			      crypto_aead_reqsize(a->tfm);
+	struct aead_request *req;
+	struct scatterlist sg;
+	u8 iv[SDP_GCM_IV_LEN];
+	u8 *aad;
+	int err;
+
+	if (len < sizeof(struct sdp_common_hdr) + SDP_CTRL_SEQ_LEN ||
+	    len > SDP_CTRL_AAD_MAX)
+		return -EINVAL;
+	req = kmalloc(ALIGN(reqlen, 8) + SDP_CTRL_AAD_MAX + SDP_TLS_TAG_LEN,
+		      GFP_ATOMIC);
+	if (!req)
+		return -ENOMEM;
+	aad = (u8 *)req + ALIGN(reqlen, 8);
+	memcpy(aad, pkt, len);
+	memset(aad + offsetof(struct sdp_common_hdr, check), 0,
+	       sizeof_field(struct sdp_common_hdr, check));
+	sdp_record_iv(iv, a->salt, sdp_get_be64(pkt + len - SDP_CTRL_SEQ_LEN));
+	if (verify)
+		memcpy(aad + len, tag, SDP_TLS_TAG_LEN);
+	sg_init_one(&sg, aad, len + SDP_TLS_TAG_LEN);
+
+	aead_request_set_tfm(req, a->tfm);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_ad(req, len);
+	if (verify) {
+		aead_request_set_crypt(req, &sg, &sg, SDP_TLS_TAG_LEN, iv);
+		err = crypto_aead_decrypt(req);
+	} else {
+		aead_request_set_crypt(req, &sg, &sg, 0, iv);
+		err = crypto_aead_encrypt(req);
+		if (!err)
+			memcpy(tag, aad + len, SDP_TLS_TAG_LEN);
+	}
+	kfree_sensitive(req);
+	return err;
 }
 
 /* ---- known-answer test (docs/PROTOCOL.md worked example) ---- */
 
 static const u8 sdp_kat_salt[SDP_SALT_LEN] = { 0xa0, 0xa1, 0xa2, 0xa3 };
 static const char sdp_kat_text[] = "hello, SDP";
+static const u64 sdp_kat_rpc_id = 0x1122334455667788ULL;
+
+/* The control packet example: GRANT header || ctrl_seq, and its tag. */
+static const u8 sdp_kat_grant[] = {
+	0x13, 0x88, 0x9c, 0x40, 0x00, 0x00, 0x00, 0x00, 0x10, 0x01, 0x01, 0x00,
+	0x90, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x44,
+	0x55, 0x66, 0x77, 0x88, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static const u8 sdp_kat_grant_tag[SDP_TLS_TAG_LEN] = {
+	0xda, 0xa1, 0xb2, 0x78, 0xf8, 0x9d, 0x74, 0x83, 0x8a, 0x32, 0x30, 0x17,
+	0x26, 0x18, 0x81, 0xf2,
+};
 
 /* ciphertext || tag after the 13-byte prefix, from OpenSSL */
 static const u8 sdp_kat_aes128[] = {
-	0x8d, 0x3f, 0x16, 0x98, 0xfc, 0xb9, 0xd5, 0x03, 0x6d, 0x62, 0x76, 0x0c,
-	0x6a, 0x0b, 0x2a, 0x1e, 0x7c, 0x4e, 0x2b, 0x55, 0x25, 0x24, 0x5c, 0xa9,
-	0x23, 0x84, 0xe1, 0x41, 0x97, 0xf0, 0xc3, 0x05, 0xec, 0xe7,
+	0x9c, 0x1d, 0x25, 0xdc, 0xa9, 0xdf, 0xa2, 0x81, 0x05, 0x07, 0x1a, 0x60,
+	0x05, 0x27, 0x0a, 0x47, 0x50, 0x7b, 0xde, 0xc2, 0xcf, 0x09, 0xde, 0x52,
+	0x62, 0x0f, 0x2e, 0xd1, 0xec, 0x80, 0x43, 0xd6, 0xb1, 0x65, 0x75, 0x9b,
+	0x39, 0x3b, 0x13, 0xe5, 0x05, 0xf9,
 };
 
 static const u8 sdp_kat_aes256[] = {
-	0xdb, 0x4b, 0xa2, 0xdc, 0xe7, 0xf0, 0x03, 0x4c, 0xa4, 0x54, 0x4b, 0x47,
-	0xa1, 0xe9, 0xbc, 0x7a, 0x59, 0x81, 0xea, 0x94, 0x17, 0xcc, 0x4f, 0x50,
-	0xbe, 0xe5, 0x62, 0xa6, 0x29, 0x7a, 0x6c, 0x34, 0x06, 0xc1,
+	0xca, 0x69, 0x91, 0x98, 0xb2, 0x96, 0x74, 0xce, 0xcc, 0x31, 0x27, 0x2b,
+	0xce, 0xc5, 0x9c, 0x23, 0x75, 0xb4, 0xa3, 0x83, 0xfa, 0x2d, 0x60, 0xe4,
+	0x2e, 0x5c, 0xa3, 0x5e, 0xff, 0xcd, 0x23, 0x27, 0x34, 0x70, 0xf1, 0x68,
+	0x2c, 0x82, 0x4f, 0x3e, 0x89, 0x70,
 };
 
 static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
@@ -240,7 +321,7 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
 	}
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 		       (void *)sdp_kat_text, msg_len, true);
-	err = sdp_record_seal(&a, b, &g, msg_id, msg_len);
+	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
 	if (err)
 		goto out;
 	sdp_pagebuf_rw(b, 0, wire, g.wire_len, false);
@@ -248,7 +329,7 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
 		err = -EBADMSG;
 		goto out;
 	}
-	err = sdp_record_open(&a, b, &g, msg_id, msg_len);
+	err = sdp_record_open(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
 	if (err)
 		goto out;
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN, wire, msg_len,
@@ -261,13 +342,13 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
 	wire[0] = 0;
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 		       (void *)sdp_kat_text, msg_len, true);
-	err = sdp_record_seal(&a, b, &g, msg_id, msg_len);
+	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
 	if (!err) {
 		sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + 3, wire, 1, false);
 		wire[0] ^= 0x10;
 		sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + 3, wire, 1, true);
-		err = sdp_record_open(&a, b, &g, msg_id, msg_len) == -EBADMSG ?
-		      0 : -EINVAL;
+		err = sdp_record_open(&a, b, &g, msg_id, sdp_kat_rpc_id,
+				      msg_len) == -EBADMSG ? 0 : -EINVAL;
 	}
 out:
 	sdp_pagebuf_free(b);
@@ -275,9 +356,44 @@ out:
 	return err;
 }
 
+/* GMAC of the control packet example; a flipped bit must fail. */
+static int sdp_crypto_kat_ctrl(void)
+{
+	u8 key[16], tag[SDP_TLS_TAG_LEN], pkt[sizeof(sdp_kat_grant)];
+	struct sdp_aead a = {};
+	int i, err;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = i;
+	err = sdp_aead_init(&a, SDP_CIPHER_AES_GCM_128, key, sdp_kat_salt);
+	if (err)
+		return err;
+	err = sdp_ctrl_tag(&a, sdp_kat_grant, sizeof(sdp_kat_grant), tag,
+			   false);
+	if (!err && memcmp(tag, sdp_kat_grant_tag, sizeof(tag)))
+		err = -EBADMSG;
+	if (!err)
+		err = sdp_ctrl_tag(&a, sdp_kat_grant, sizeof(sdp_kat_grant),
+				   tag, true);
+	if (!err) {
+		memcpy(pkt, sdp_kat_grant, sizeof(pkt));
+		pkt[sizeof(struct sdp_common_hdr)] ^= 0x01;	/* offset */
+		err = sdp_ctrl_tag(&a, pkt, sizeof(pkt), tag, true) ==
+		      -EBADMSG ? 0 : -EINVAL;
+	}
+	sdp_aead_destroy(&a);
+	return err;
+}
+
 int sdp_crypto_selftest(void)
 {
 	int err;
+
+	err = sdp_crypto_kat_ctrl();
+	if (err) {
+		pr_err("sdp: control packet GMAC self-test failed: %d\n", err);
+		return err;
+	}
 
 	err = sdp_crypto_kat_one(SDP_CIPHER_AES_GCM_128, sdp_kat_aes128,
 				 sizeof(sdp_kat_aes128));

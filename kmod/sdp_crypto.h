@@ -19,15 +19,24 @@ struct sdp_aead {
 	struct crypto_aead *tfm;	/* synchronous gcm(aes) */
 	u16 cipher;
 	u8 salt[SDP_SALT_LEN];
+	/*
+	 * key || salt, kept only to refuse installing one key for both
+	 * directions of a peer (wiped by kfree_sensitive() of the owner).
+	 */
+	u8 material[32 + SDP_SALT_LEN];
 };
 
 int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 		  const u8 salt[SDP_SALT_LEN]);
 void sdp_aead_destroy(struct sdp_aead *a);
 int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
-		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len);
+		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
+		    u32 msg_len);
 int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
-		    const struct sdp_record_geom *g, u64 msg_id, u32 msg_len);
+		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
+		    u32 msg_len);
+int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
+		 bool verify);
 int sdp_crypto_selftest(void);
 
 #endif /* SDP_CRYPTO_H */

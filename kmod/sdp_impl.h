@@ -76,6 +76,7 @@ enum sdp_counter {
 	SDP_CNT_SERVER_RPCS_ABORTED,
 	SDP_CNT_REQUESTS_DELIVERED,
 	SDP_CNT_RESPONSES_DELIVERED,
+	SDP_CNT_TX_CTRL_NO_KEY,		/* control packet not sent: no key */
 	SDP_CNT_MAX
 };
 
@@ -259,12 +260,14 @@ struct sdp_txkey {
 	struct sdp_aead aead;
 	u8 epoch;
 	u64 next_msg_id;		/* under the socket lock */
+	u64 next_ctrl;			/* control packets sent, ditto */
 };
 
 struct sdp_rxkey {
 	struct sdp_aead aead;
 	u8 epoch;
 	struct sdp_window replay;	/* message ids, after AEAD only */
+	struct sdp_window ctrl_replay;	/* ctrl_seq counters, ditto */
 };
 
 struct sdp_peer_keys {
@@ -357,6 +360,12 @@ bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 			   u16 port);
 int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			   u32 start, u32 end);
+int sdp_ctrl_sign(struct sdp_sock *ssk, const struct in6_addr *addr,
+		  u16 port, struct sk_buff *skb);
+enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,
+				     const struct in6_addr *addr,
+				     const struct sdp_pkt_info *pi,
+				     struct sk_buff *skb);
 
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);

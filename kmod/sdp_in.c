@@ -413,6 +413,7 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 	struct sdp_pkt_info pi;
 	struct sk_buff_head q;
 	struct sdp_sock *ssk;
+	const struct sdp_common_hdr *c;
 	struct sdp_rpc *rpc;
 	unsigned int hlen;
 
@@ -421,7 +422,8 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 		r = SDP_DROP_TRUNCATED;
 		goto drop;
 	}
-	hlen = sdp_hdr_len(((struct sdp_common_hdr *)skb->data)->type);
+	c = (const struct sdp_common_hdr *)skb->data;
+	hlen = sdp_linear_len(c->type, c->epoch);
 	if (hlen && !pskb_may_pull(skb, hlen)) {
 		r = SDP_DROP_TRUNCATED;
 		goto drop;
@@ -439,13 +441,18 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 	}
 	__skb_queue_head_init(&q);
 	spin_lock_bh(&ssk->lock);
-	if (ssk->shutdown) {
+	if (ssk->shutdown)
 		r = SDP_DROP_NO_SOCKET;
-	} else if (pi.type == SDP_PKT_DATA &&
-		   (pi.epoch ? !sdp_rx_key(ssk, saddr, pi.sport, pi.epoch) :
-			       sdp_plaintext_refused(ssk, saddr, pi.sport))) {
-		r = SDP_DROP_NEEDS_KEY;
-	} else {
+	else if (!pi.epoch)
+		r = sdp_plaintext_refused(ssk, saddr, pi.sport) ?
+		    SDP_DROP_NEEDS_KEY : SDP_DROP_NONE;
+	else if (pi.type == SDP_PKT_DATA)
+		/* Records are authenticated as they complete (sdp_key.c). */
+		r = sdp_rx_key(ssk, saddr, pi.sport, pi.epoch) ?
+		    SDP_DROP_NONE : SDP_DROP_WRONG_EPOCH;
+	else
+		r = sdp_ctrl_verify(ssk, saddr, &pi, skb);
+	if (!r) {
 		rpc = sdp_rpc_find(ssk, pi.rpc_id,
 				   pi.flags & SDP_F_FROM_SERVER, saddr,
 				   pi.sport);

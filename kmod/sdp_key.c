@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
+#include <crypto/algapi.h>
 
 #include "sdp_impl.h"
 
@@ -81,6 +82,27 @@ static void sdp_rxkey_free(struct sdp_rxkey *rxk)
 	kfree_sensitive(rxk);
 }
 
+/*
+ * Is this key and salt already in use for the other direction of the peer?
+ * Then both ends would produce the same nonces under one key.
+ */
+static bool sdp_key_reused(const struct sdp_peer_keys *pk,
+			   const struct sdp_aead *a, bool tx)
+{
+	int i;
+
+	if (tx) {
+		for (i = 0; i < ARRAY_SIZE(pk->rx); i++)
+			if (pk->rx[i] &&
+			    !crypto_memneq(pk->rx[i]->aead.material, a->material,
+					   sizeof(a->material)))
+				return true;
+		return false;
+	}
+	return pk->tx && !crypto_memneq(pk->tx->aead.material, a->material,
+					sizeof(a->material));
+}
+
 int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 		       unsigned int optlen, bool tx)
 {
@@ -120,6 +142,7 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 			goto out_free;
 		rxk->epoch = k.epoch;
 		sdp_window_init(&rxk->replay);
+		sdp_window_init(&rxk->ctrl_replay);
 	}
 	new_pk = kzalloc(sizeof(*new_pk), GFP_KERNEL);
 	if (!new_pk) {
@@ -139,7 +162,10 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 		ssk->nkeys++;
 	}
 	err = 0;
-	if (tx) {
+	if (sdp_key_reused(pk, tx ? &txk->aead : &rxk->aead, tx)) {
+		/* Both directions would count message ids 0, 1, ... */
+		err = -EINVAL;
+	} else if (tx) {
 		if (k.epoch <= pk->tx_epoch_used) {
 			err = pk->tx_epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
 		} else {
@@ -309,8 +335,9 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		return SDP_DROP_NONE;
 	rxk = sdp_rx_key(ssk, &rpc->peer->addr, rpc->peer_port, in->epoch);
 	if (!rxk) {
+		/* The epoch's key was replaced while the message arrived. */
 		sdp_msgin_reset(ssk, in);
-		return SDP_DROP_NEEDS_KEY;
+		return SDP_DROP_WRONG_EPOCH;
 	}
 	last = min(sdp_record_index_at(end - 1, in->rec_plain), in->nrec - 1);
 	for (k = sdp_record_index_at(start, in->rec_plain); k <= last; k++) {
@@ -335,15 +362,19 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
 			     SDP_REC_INDEX_BITS;
 		}
-		if (sdp_record_open(&rxk->aead, in->buf, &g, id, in->len)) {
+		if (sdp_record_open(&rxk->aead, in->buf, &g, id, rpc->id,
+				    in->len)) {
 			sdp_msgin_reset(ssk, in);
 			return SDP_DROP_AUTH_FAILED;
 		}
 		if (in->msg_id == U64_MAX) {
-			if (sdp_window_update(&rxk->replay, id) !=
-			    SDP_WINDOW_NEW) {
+			enum sdp_window_result w;
+
+			w = sdp_window_update(&rxk->replay, id);
+			if (w != SDP_WINDOW_NEW) {
 				sdp_msgin_reset(ssk, in);
-				return SDP_DROP_REPLAY;
+				return w == SDP_WINDOW_TOO_OLD ?
+				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
 			}
 			in->msg_id = id;
 			if (!rpc->is_client) {
@@ -359,5 +390,65 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		__set_bit(k, in->opened_map);
 		in->opened++;
 	}
+	return SDP_DROP_NONE;
+}
+
+/*
+ * Append the trailer (ctrl_seq, GMAC tag) to a control packet whose header
+ * fills the skb, under the transmit key for (addr, port). Returns 0 with
+ * nothing appended when the peer has no key and plaintext is allowed,
+ * -ENOKEY when it must not be sent in the clear, -EKEYEXPIRED when the
+ * key's control sequence space is used up. Sock lock held.
+ */
+int sdp_ctrl_sign(struct sdp_sock *ssk, const struct in6_addr *addr,
+		  u16 port, struct sk_buff *skb)
+{
+	struct sdp_peer_keys *pk = sdp_keys_find(ssk, addr, port);
+	struct sdp_common_hdr *c = (struct sdp_common_hdr *)skb->data;
+	struct sdp_txkey *txk = pk ? pk->tx : NULL;
+	struct sdp_ctrl_trailer *t;
+	unsigned int len;
+
+	if (!txk)
+		return sdp_plaintext_refused(ssk, addr, port) ? -ENOKEY : 0;
+	if (txk->next_ctrl >= SDP_CTRL_SEQ_LIMIT)
+		return -EKEYEXPIRED;
+	c->epoch = txk->epoch;
+	len = skb->len + SDP_CTRL_SEQ_LEN;
+	t = skb_put(skb, sizeof(*t));
+	t->ctrl_seq = cpu_to_be64(sdp_ctrl_seq(txk->next_ctrl++));
+	return sdp_ctrl_tag(&txk->aead, skb->data, len, t->tag, false);
+}
+
+/*
+ * Authenticate a control packet that carries a key epoch (the caller made
+ * header and trailer linear): the receive key of that epoch must exist, the
+ * tag must verify, and only then is ctrl_seq checked against and recorded
+ * in the key's control replay window. Sock lock held.
+ */
+enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,
+				     const struct in6_addr *addr,
+				     const struct sdp_pkt_info *pi,
+				     struct sk_buff *skb)
+{
+	struct sdp_rxkey *rxk = sdp_rx_key(ssk, addr, pi->sport, pi->epoch);
+	u64 n;
+
+	if (!rxk)
+		return SDP_DROP_WRONG_EPOCH;
+	if (!sdp_ctrl_seq_counter(pi->ctrl_seq, &n))
+		return SDP_DROP_BAD_HEADER;
+	switch (sdp_window_check(&rxk->ctrl_replay, n)) {
+	case SDP_WINDOW_SEEN:
+		return SDP_DROP_CTRL_REPLAY;
+	case SDP_WINDOW_TOO_OLD:
+		return SDP_DROP_CTRL_TOO_OLD;
+	default:
+		break;
+	}
+	if (sdp_ctrl_tag(&rxk->aead, skb->data, pi->hdr_len + SDP_CTRL_SEQ_LEN,
+			 skb->data + pi->hdr_len + SDP_CTRL_SEQ_LEN, true))
+		return SDP_DROP_CTRL_AUTH_FAILED;
+	sdp_window_update(&rxk->ctrl_replay, n);
 	return SDP_DROP_NONE;
 }

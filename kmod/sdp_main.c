@@ -89,6 +89,7 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_SERVER_RPCS_ABORTED] = "server_rpcs_aborted",
 	[SDP_CNT_REQUESTS_DELIVERED] = "requests_delivered",
 	[SDP_CNT_RESPONSES_DELIVERED] = "responses_delivered",
+	[SDP_CNT_TX_CTRL_NO_KEY] = "tx_ctrl_no_key",
 };
 
 static const char *const sdp_drop_names[SDP_DROP_MAX] = {
@@ -109,6 +110,11 @@ static const char *const sdp_drop_names[SDP_DROP_MAX] = {
 	[SDP_DROP_NEEDS_KEY] = "needs_key",
 	[SDP_DROP_AUTH_FAILED] = "auth_failed",
 	[SDP_DROP_REPLAY] = "replay",
+	[SDP_DROP_WRONG_EPOCH] = "wrong_epoch",
+	[SDP_DROP_TOO_OLD] = "too_old",
+	[SDP_DROP_CTRL_AUTH_FAILED] = "ctrl_auth_failed",
+	[SDP_DROP_CTRL_REPLAY] = "ctrl_replay",
+	[SDP_DROP_CTRL_TOO_OLD] = "ctrl_too_old",
 };
 
 static int sdp_stats_show(struct seq_file *seq, void *v)

@@ -33,9 +33,11 @@ static unsigned int sdp_ip_hdr_len(const struct sdp_sock *ssk)
 	return sdp_is_v6(ssk) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 }
 
-static struct sk_buff *sdp_alloc_skb(unsigned int hdr_len)
+static struct sk_buff *sdp_alloc_skb(unsigned int hdr_len,
+				     unsigned int tailroom)
 {
-	struct sk_buff *skb = alloc_skb(SDP_HEADROOM + hdr_len, GFP_ATOMIC);
+	struct sk_buff *skb = alloc_skb(SDP_HEADROOM + hdr_len + tailroom,
+					GFP_ATOMIC);
 
 	if (!skb)
 		return NULL;
@@ -176,7 +178,7 @@ static struct sk_buff *sdp_build_data(struct sdp_sock *ssk,
 	struct sk_buff *skb;
 	unsigned int segs;
 
-	skb = sdp_alloc_skb(sizeof(*h));
+	skb = sdp_alloc_skb(sizeof(*h), 0);
 	if (!skb)
 		return NULL;
 	h = (struct sdp_data_hdr *)skb_transport_header(skb);
@@ -293,8 +295,9 @@ static void sdp_queue_ctrl_pkt(struct sdp_sock *ssk, struct sdp_peer *peer,
 	unsigned int hlen = sdp_hdr_len(type);
 	struct sdp_common_hdr *c;
 	struct sk_buff *skb;
+	int err;
 
-	skb = sdp_alloc_skb(hlen);
+	skb = sdp_alloc_skb(hlen, SDP_CTRL_TRAILER_LEN);
 	if (!skb) {
 		sdp_count(net, SDP_CNT_TX_ERRORS, 1);
 		return;
@@ -311,6 +314,13 @@ static void sdp_queue_ctrl_pkt(struct sdp_sock *ssk, struct sdp_peer *peer,
 
 		r->offset = cpu_to_be32(a);
 		r->length = cpu_to_be32(b);
+	}
+	err = sdp_ctrl_sign(ssk, &peer->addr, dport, skb);
+	if (err) {
+		kfree_skb(skb);
+		sdp_count(net, err == -ENOKEY ? SDP_CNT_TX_CTRL_NO_KEY :
+			  SDP_CNT_TX_ERRORS, 1);
+		return;
 	}
 	if (!sdp_finish_skb(ssk, peer, skb, 1))
 		return;

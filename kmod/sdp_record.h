@@ -5,29 +5,39 @@
  * the host unit tests (checked against OpenSSL) and the sdp-decrypt tool.
  *
  * A message of msg_len plaintext bytes is cut into records of at most
- * rec_app application bytes. Record k carries, encrypted, an 8-byte framing
- * header {be32 msg_offset, be32 msg_len} and app bytes [k*rec_app, ...):
+ * rec_app application bytes. Record k carries, encrypted, a 16-byte framing
+ * header {be64 rpc_id, be32 msg_offset, be32 msg_len} and app bytes
+ * [k*rec_app, ...): the tag thus binds every record to its RPC, its place
+ * and the message length, none of which the TLS AAD covers.
  *
  *   17 03 03 | len (be16) | seq (be64, explicit nonce) | ciphertext | tag
  *      5 bytes header        8 bytes                     8 + app     16
  *
- *   len   = 8 + 8 + app + 16 (TLS: explicit nonce + ciphertext + tag)
- *   seq   = message ID (48 bits) << 16 | record index k (16 bits)
+ *   len   = 8 + 16 + app + 16 (TLS: explicit nonce + ciphertext + tag)
+ *   seq   = message ID (48 bits, < 2^47) << 16 | record index k (16 bits)
  *   nonce = salt (4 bytes) || seq (8 bytes, big-endian)
  *   AAD   = seq (8) || 0x17 || 0x03 0x03 || plaintext length (be16)
  *
  * Records follow each other in the message's wire stream with no gap:
  * record k starts at wire offset k * (rec_app + SDP_RECORD_OVERHEAD).
+ *
+ * Control packets sent under a key end in a 24-byte trailer
+ * {be64 ctrl_seq, 16-byte tag}: the tag is AES-GCM over an empty plaintext
+ * (GMAC) with nonce salt || ctrl_seq and AAD = every SDP byte before the
+ * tag with the 'check' field read as zero. ctrl_seq has its top bit set and
+ * record sequence numbers have it clear (message ids < 2^47), so the two
+ * uses of one key never share a nonce.
  */
 #ifndef SDP_RECORD_H
 #define SDP_RECORD_H
 
 #include "sdp_compat.h"
+#include "sdp_wire.h"
 
 #define SDP_TLS_HDR_LEN		5
 #define SDP_TLS_NONCE_LEN	8	/* explicit nonce = record seq */
 #define SDP_TLS_TAG_LEN		16
-#define SDP_FRAME_LEN		8	/* framing header inside the record */
+#define SDP_FRAME_LEN		16	/* framing header inside the record */
 #define SDP_RECORD_PREFIX	(SDP_TLS_HDR_LEN + SDP_TLS_NONCE_LEN)
 #define SDP_RECORD_OVERHEAD	(SDP_RECORD_PREFIX + SDP_FRAME_LEN + \
 				 SDP_TLS_TAG_LEN)
@@ -39,7 +49,8 @@
 
 #define SDP_MSG_ID_BITS		48
 #define SDP_REC_INDEX_BITS	16
-#define SDP_MSG_ID_LIMIT	(1ULL << SDP_MSG_ID_BITS)	/* ids < this */
+/* Message ids < 2^47: record seqs keep the top bit clear for ctrl_seq. */
+#define SDP_MSG_ID_LIMIT	(1ULL << (SDP_MSG_ID_BITS - 1))
 #define SDP_RECORDS_PER_MSG	(1U << SDP_REC_INDEX_BITS)
 
 struct sdp_record_geom {
@@ -146,15 +157,32 @@ static inline void sdp_record_prefix(u8 p[SDP_RECORD_PREFIX], u64 seq,
 }
 
 /* Framing header that starts every record's plaintext. */
-static inline void sdp_record_frame(u8 f[SDP_FRAME_LEN], u32 app_off,
-				    u32 msg_len)
+static inline void sdp_record_frame(u8 f[SDP_FRAME_LEN], u64 rpc_id,
+				    u32 app_off, u32 msg_len)
 {
 	u32 i;
 
+	sdp_put_be64(f, rpc_id);
 	for (i = 0; i < 4; i++) {
-		f[i] = (u8)(app_off >> (24 - 8 * i));
-		f[4 + i] = (u8)(msg_len >> (24 - 8 * i));
+		f[8 + i] = (u8)(app_off >> (24 - 8 * i));
+		f[12 + i] = (u8)(msg_len >> (24 - 8 * i));
 	}
+}
+
+/* ---- control packet authentication ---- */
+
+/* SDP_CTRL_* wire constants: sdp_wire.h. */
+/* Wire value of the n-th control packet under a key. */
+static inline u64 sdp_ctrl_seq(u64 n)
+{
+	return SDP_CTRL_SEQ_BIT | n;
+}
+
+/* Counter of a wire ctrl_seq; false if it is not a control sequence. */
+static inline bool sdp_ctrl_seq_counter(u64 seq, u64 *n)
+{
+	*n = seq & ~SDP_CTRL_SEQ_BIT;
+	return seq & SDP_CTRL_SEQ_BIT;
 }
 
 /*

@@ -474,7 +474,7 @@ static int sdp_get_send_info(struct msghdr *msg, struct sdp_send_info *info)
  */
 static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
 			u32 len, const struct sdp_msg_geom *geo,
-			struct sdp_txkey *txk, u64 msg_id)
+			struct sdp_txkey *txk, u64 msg_id, u64 rpc_id)
 {
 	struct sdp_record_geom g;
 	u32 k, nrec;
@@ -490,7 +490,8 @@ static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
 					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 					       g.app_len, from);
 		if (!err)
-			err = sdp_record_seal(&txk->aead, buf, &g, msg_id, len);
+			err = sdp_record_seal(&txk->aead, buf, &g, msg_id, rpc_id,
+					      len);
 		if (err)
 			return err;
 	}
@@ -562,6 +563,11 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		if (!peer)
 			goto out_unlock;
 	}
+	/*
+	 * A new request's id is taken now: the records bind it. If sendmsg
+	 * fails later the id is simply never used.
+	 */
+	id = rpc ? rpc->id : ssk->next_rpc_id++;
 	err = sdp_tx_key_get(ssk, &addr, port, &txk, &msg_id);
 	if (!err)
 		err = sdp_msg_geometry(ssk, peer, len, txk ? txk->epoch : 0,
@@ -576,8 +582,8 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 
 	/* 2. Without the lock: copy the message in and seal its records. */
 	buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL, true);
-	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id) :
-		    -ENOMEM;
+	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id,
+				 id) : -ENOMEM;
 	sdp_txkey_put(txk);
 	txk = NULL;
 
@@ -602,7 +608,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			goto out_put;
 		}
 		rpc->peer = peer;	/* the RPC takes our reference */
-		rpc->id = ssk->next_rpc_id++;
+		rpc->id = id;
 		rpc->cookie = info.cookie;
 		rpc->is_client = true;
 		rpc->peer_port = port;
@@ -614,7 +620,6 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	sdp_rpc_progress(rpc);
 	sdp_msgout_init(rpc, buf, len, &geo);
-	id = rpc->id;
 	sdp_xmit_new_data(ssk, rpc, &q);
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);

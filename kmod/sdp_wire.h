@@ -105,6 +105,22 @@ struct sdp_ctrl_hdr {
 	struct sdp_common_hdr common;
 } __packed;
 
+/*
+ * Control packets sent under a key (common header epoch != 0) end in a
+ * trailer after their header: ctrl_seq (be64, top bit set, counted per key
+ * and direction from 0) and a 16-byte GMAC tag (docs/PROTOCOL.md,
+ * "Control packet authentication"). Without a key there is no trailer.
+ */
+struct sdp_ctrl_trailer {
+	__be64 ctrl_seq;
+	__u8   tag[16];
+} __packed;
+
+#define SDP_CTRL_SEQ_LEN	8
+#define SDP_CTRL_TRAILER_LEN	24
+#define SDP_CTRL_SEQ_BIT	(1ULL << 63)
+#define SDP_CTRL_SEQ_LIMIT	SDP_CTRL_SEQ_BIT	/* counters < this */
+
 /* Limits. */
 #define SDP_MAX_MESSAGE		(16U << 20)	/* protocol maximum, 16 MiB */
 #define SDP_MAX_SEGMENT		65535U		/* bytes of one TSO segment skb */
@@ -121,6 +137,8 @@ SDP_WIRE_ASSERT(sizeof(struct sdp_data_hdr) == 40, "data header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_grant_hdr) == 36, "grant header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_resend_hdr) == 36, "resend header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_ctrl_hdr) == 28, "ctrl header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_ctrl_trailer) == SDP_CTRL_TRAILER_LEN,
+		"ctrl trailer");
 
 /* Header length by type; 0 for an unknown type. */
 static inline unsigned int sdp_hdr_len(__u8 type)

@@ -10,15 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "sdp_codec.h"
 #include "sdp_record.h"
 
 namespace {
 
+// RPC id of the worked example (bound into every record's framing header).
+constexpr uint64_t kExampleRpcId = 0x1122334455667788ULL;
+
 // Pinned ciphertext || tag of the worked example (after the 13-byte prefix).
 constexpr const char* GOLDEN_AES128 =
-    "8d3f1698fcb9d5036d62760c6a0b2a1e7c4e2b5525245ca92384e14197f0c305ece7";
+    "9c1d25dca9dfa28105071a6005270a47507bdec2cf09de52620f2ed1ec8043d6b165759b393b13e505f9";
 constexpr const char* GOLDEN_AES256 =
-    "db4ba2dce7f0034ca4544b47a1e9bc7a5981ea9417cc4f50bee562a6297a6c3406c1";
+    "ca699198b29674cecc31272bcec59c2375b4a383fa2d60e42e5ca35effcd23273470f1682c824f3e8970";
+constexpr const char* GOLDEN_GRANT_TAG = "daa1b278f89d74838a323017261881f2";
 
 std::vector<uint8_t> unhex(const std::string& h) {
   std::vector<uint8_t> v;
@@ -68,12 +73,21 @@ TEST(Record, SequenceNumberLayout) {
   EXPECT_EQ(sdp_record_seq(0, 0), 0u);
   EXPECT_EQ(sdp_record_seq(1, 0), 0x10000u);
   EXPECT_EQ(sdp_record_seq(0xABCDEF012345ULL, 0xFFFF), 0xABCDEF012345FFFFULL);
-  EXPECT_EQ(SDP_MSG_ID_LIMIT, 1ULL << 48);
+  EXPECT_EQ(SDP_MSG_ID_LIMIT, 1ULL << 47);
   EXPECT_EQ(SDP_RECORDS_PER_MSG, 65536u);
+  // Records and control packets never share a nonce under one key.
+  EXPECT_EQ(sdp_record_seq(SDP_MSG_ID_LIMIT - 1, 0xFFFF) & SDP_CTRL_SEQ_BIT, 0u);
+  EXPECT_EQ(sdp_ctrl_seq(0), SDP_CTRL_SEQ_BIT);
+  uint64_t n = 0;
+  EXPECT_TRUE(sdp_ctrl_seq_counter(sdp_ctrl_seq(12345), &n));
+  EXPECT_EQ(n, 12345u);
+  EXPECT_FALSE(sdp_ctrl_seq_counter(sdp_record_seq(7, 3), &n));
 }
 
 TEST(Record, Geometry) {
-  EXPECT_EQ(SDP_RECORD_OVERHEAD, 37u);
+  EXPECT_EQ(SDP_RECORD_OVERHEAD, 45u);
+  EXPECT_EQ(SDP_FRAME_LEN, 16u);
+  EXPECT_EQ(SDP_RECORD_APP_MAX, 16368u);
   EXPECT_EQ(sdp_record_count(0, 1000), 1u);
   EXPECT_EQ(sdp_record_count(1000, 1000), 1u);
   EXPECT_EQ(sdp_record_count(1001, 1000), 2u);
@@ -81,13 +95,13 @@ TEST(Record, Geometry) {
   ASSERT_TRUE(sdp_record_locate(2500, 1000, 2, &g));
   EXPECT_EQ(g.app_off, 2000u);
   EXPECT_EQ(g.app_len, 500u);
-  EXPECT_EQ(g.wire_off, 2u * 1037u);
-  EXPECT_EQ(g.wire_len, 537u);
+  EXPECT_EQ(g.wire_off, 2u * 1045u);
+  EXPECT_EQ(g.wire_len, 545u);
   EXPECT_FALSE(sdp_record_locate(2500, 1000, 3, &g));
-  EXPECT_EQ(sdp_record_index_at(1036, 1000), 0u);
-  EXPECT_EQ(sdp_record_index_at(1037, 1000), 1u);
-  EXPECT_TRUE(sdp_record_fits(16376u * 65536u, 16376));
-  EXPECT_FALSE(sdp_record_fits(16376u * 65536u + 1, 16376));
+  EXPECT_EQ(sdp_record_index_at(1044, 1000), 0u);
+  EXPECT_EQ(sdp_record_index_at(1045, 1000), 1u);
+  EXPECT_TRUE(sdp_record_fits(16368u * 65536u, 16368));
+  EXPECT_FALSE(sdp_record_fits(16368u * 65536u + 1, 16368));
   EXPECT_FALSE(sdp_record_fits(100, SDP_RECORD_APP_MAX + 1));
 }
 
@@ -101,7 +115,7 @@ std::vector<uint8_t> seal_record(const std::vector<uint8_t>& key, const std::vec
   std::vector<uint8_t> rec(SDP_RECORD_PREFIX);
   sdp_record_prefix(rec.data(), seq, g.app_len);
   std::vector<uint8_t> plain(SDP_FRAME_LEN);
-  sdp_record_frame(plain.data(), g.app_off, static_cast<uint32_t>(msg.size()));
+  sdp_record_frame(plain.data(), kExampleRpcId, g.app_off, static_cast<uint32_t>(msg.size()));
   plain.insert(plain.end(), msg.begin() + g.app_off, msg.begin() + g.app_off + g.app_len);
   uint8_t iv[SDP_GCM_IV_LEN], aad[13];
   sdp_record_iv(iv, salt.data(), seq);
@@ -119,10 +133,11 @@ TEST(Record, WorkedExampleAes128) {
   auto salt = unhex("a0a1a2a3");
   std::string text = "hello, SDP";
   std::vector<uint8_t> msg(text.begin(), text.end());
-  auto rec = seal_record(key, salt, 5, msg, 16376, 0);
-  // 17 03 03 | len 0x002a | seq 0000000000050000 | E(framing 00000000 0000000a || "hello, SDP") | tag
-  EXPECT_EQ(hex(rec.data(), 13), "170303002a0000000000050000");
-  EXPECT_EQ(rec.size(), 13u + 8u + 10u + 16u);
+  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_APP_MAX, 0);
+  // 17 03 03 | len 0x0032 | seq 0000000000050000 |
+  // E(framing 1122334455667788 00000000 0000000a || "hello, SDP") | tag
+  EXPECT_EQ(hex(rec.data(), 13), "17030300320000000000050000");
+  EXPECT_EQ(rec.size(), 13u + 16u + 10u + 16u);
   std::printf("worked example AES-128-GCM record: %s\n", hex(rec.data(), rec.size()).c_str());
   EXPECT_EQ(hex(rec.data() + 13, rec.size() - 13), GOLDEN_AES128);
 }
@@ -133,9 +148,42 @@ TEST(Record, WorkedExampleAes256) {
   auto salt = unhex("a0a1a2a3");
   std::string text = "hello, SDP";
   std::vector<uint8_t> msg(text.begin(), text.end());
-  auto rec = seal_record(key, salt, 5, msg, 16376, 0);
+  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_APP_MAX, 0);
   std::printf("worked example AES-256-GCM record: %s\n", hex(rec.data(), rec.size()).c_str());
   EXPECT_EQ(hex(rec.data() + 13, rec.size() - 13), GOLDEN_AES256);
+}
+
+// The control packet example of docs/PROTOCOL.md: a GRANT from the server
+// (port 5000) to the client (port 40000) for RPC kExampleRpcId up to wire
+// offset 0x20000, the first control packet under epoch 1 (ctrl_seq
+// 8000000000000000), authenticated with the worked example's AES-128 key.
+TEST(Record, ControlPacketExampleGmac) {
+  auto key = unhex("000102030405060708090a0b0c0d0e0f");
+  auto salt = unhex("a0a1a2a3");
+  std::vector<uint8_t> pkt(sizeof(struct sdp_grant_hdr) + SDP_CTRL_SEQ_LEN);
+  auto* g = reinterpret_cast<struct sdp_grant_hdr*>(pkt.data());
+  sdp_build_common(&g->common, SDP_PKT_GRANT, 5000, 40000, kExampleRpcId, SDP_F_FROM_SERVER, 1, 0);
+  g->offset = htobe32(0x20000);
+  sdp_put_be64(pkt.data() + sizeof(*g), sdp_ctrl_seq(0));
+  EXPECT_EQ(hex(pkt.data(), pkt.size()),
+            "13889c40000000001001010090110000000000001122334455667788000200000000000080000000"
+            "00000000");
+  uint8_t iv[SDP_GCM_IV_LEN];
+  sdp_record_iv(iv, salt.data(), sdp_ctrl_seq(0));
+  auto tag = gcm_seal(key, iv, pkt.data(), pkt.size(), {});
+  ASSERT_EQ(tag.size(), 16u);
+  std::printf("control packet example GMAC tag: %s\n", hex(tag.data(), 16).c_str());
+  EXPECT_EQ(hex(tag.data(), 16), GOLDEN_GRANT_TAG);
+  // The checksum slot is not covered: the tag is computed with it zeroed.
+  // Any other bit is: the tag changes.
+  for (size_t byte = 0; byte < pkt.size(); byte++) {
+    if (byte == offsetof(struct sdp_common_hdr, check) || byte == offsetof(struct sdp_common_hdr, check) + 1)
+      continue;
+    auto bad = pkt;
+    bad[byte] ^= 0x01;
+    sdp_record_iv(iv, salt.data(), sdp_get_be64(bad.data() + sizeof(*g)));
+    EXPECT_NE(gcm_seal(key, iv, bad.data(), bad.size(), {}), tag) << "byte " << byte;
+  }
 }
 
 TEST(Record, DistinctRecordsNeverShareANonce) {

@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -295,6 +296,107 @@ TEST_P(SdpApi, ThousandConcurrentRpcsOneSocket) {
   t.join();
   for (int i = 0; i < kRpcs; i++) EXPECT_EQ(seen[i], 1) << "cookie " << i;
   EXPECT_EQ(client.stats().client_rpcs, 0u);
+}
+
+sdp::KeyMaterial random_keys(uint8_t epoch, uint16_t cipher = SDP_CIPHER_AES_GCM_128) {
+  sdp::KeyMaterial km;
+  km.cipher = cipher;
+  km.epoch = epoch;
+  size_t n = cipher == SDP_CIPHER_AES_GCM_128 ? 16 : 32;
+  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
+  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto* v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
+    EXPECT_EQ(static_cast<ssize_t>(v->size()), getrandom(v->data(), v->size(), 0));
+  return km;
+}
+
+sdp_key_info key_info(const sdp::Socket& s, const sdp::Address& peer) {
+  sdp_key_info ki{};
+  std::memcpy(&ki.peer, &peer.storage, sizeof(ki.peer));
+  socklen_t len = sizeof(ki);
+  EXPECT_EQ(0, ::getsockopt(s.fd(), SOL_SDP, SDP_KEY_INFO, &ki, &len)) << std::strerror(errno);
+  return ki;
+}
+
+int set_key(const sdp::Socket& s, int opt, const sdp::Address& peer, uint8_t epoch,
+            const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt) {
+  sdp_key k{};
+  std::memcpy(&k.peer, &peer.storage, sizeof(k.peer));
+  k.cipher = SDP_CIPHER_AES_GCM_128;
+  k.epoch = epoch;
+  std::memcpy(k.key, key.data(), key.size());
+  std::memcpy(k.salt, salt.data(), salt.size());
+  return ::setsockopt(s.fd(), SOL_SDP, opt, &k, sizeof(k)) ? errno : 0;
+}
+
+// One key and salt for both directions of a peer would make both ends use
+// the same nonces: refused. The same key with another salt is accepted.
+TEST_P(SdpApi, OneKeyForBothDirectionsIsRefused) {
+  sdp::Socket s(GetParam().af);
+  auto peer = server_addr(7000);
+  std::vector<uint8_t> key(16, 0x5a), salt{1, 2, 3, 4}, salt2{1, 2, 3, 5};
+  ASSERT_EQ(0, set_key(s, SDP_TX_KEY, peer, 1, key, salt));
+  EXPECT_EQ(EINVAL, set_key(s, SDP_RX_KEY, peer, 1, key, salt));
+  EXPECT_EQ(0, set_key(s, SDP_RX_KEY, peer, 1, key, salt2));
+  // And the other way round, for a new transmit epoch.
+  EXPECT_EQ(EINVAL, set_key(s, SDP_TX_KEY, peer, 2, key, salt2));
+  EXPECT_EQ(EEXIST, set_key(s, SDP_TX_KEY, peer, 1, std::vector<uint8_t>(16, 0x5c), salt2));
+  EXPECT_EQ(0, set_key(s, SDP_TX_KEY, peer, 2, std::vector<uint8_t>(16, 0x5b), salt));
+}
+
+// Rekey while a 1 MiB request is still being transferred (it was sealed
+// under epoch 1 and needs grants to finish): it completes under its epoch,
+// the next request uses epoch 2 with message ids from 0 again, and the
+// responses (sealed under the server's epoch 2) arrive intact.
+TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
+  uint16_t port;
+  sdp::Socket server = bound_server(port);
+  sdp::Socket client(GetParam().af);
+  client.bind(sdp::Address::parse(GetParam().any, 0));
+  auto client_addr = sdp::Address::parse(GetParam().loopback, client.local_port());
+  auto km1 = random_keys(1), km2 = random_keys(2);
+  client.install_keys(server_addr(port), km1, true);
+  server.install_keys(client_addr, km1, false);
+
+  auto small = pattern(100, 3);
+  std::thread t = echo_server(server, 3);
+  client.send_request(server_addr(port), small, 0);
+  std::vector<std::byte> buf(2 << 20);
+  auto m = client.receive(buf);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->error, 0);
+  EXPECT_EQ(key_info(client, server_addr(port)).tx_next_msg_id, 1u);
+
+  auto big = pattern(1 << 20, 4);
+  client.send_request(server_addr(port), big, 1);
+  // Receive keys first on both ends, then transmit keys.
+  client.install_keys(server_addr(port), km2, true);
+  server.install_keys(client_addr, km2, false);
+  auto next = pattern(64 << 10, 5);
+  client.send_request(server_addr(port), next, 2);
+  bool got[3] = {true, false, false};
+  for (int i = 0; i < 2; i++) {
+    m = client.receive(buf);
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->error, 0) << std::strerror(m->error);
+    ASSERT_TRUE(m->cookie == 1 || m->cookie == 2);
+    const auto& want = m->cookie == 1 ? big : next;
+    ASSERT_EQ(m->length, want.size());
+    EXPECT_EQ(0, std::memcmp(buf.data(), want.data(), want.size()));
+    got[m->cookie] = true;
+  }
+  t.join();
+  EXPECT_TRUE(got[1] && got[2]);
+  auto ki = key_info(client, server_addr(port));
+  EXPECT_EQ(ki.tx_epoch, 2);
+  EXPECT_EQ(ki.rx_epoch, 2);
+  EXPECT_EQ(ki.tx_next_msg_id, 1u) << "message ids restart at 0 under a new epoch";
+  ki = key_info(server, client_addr);
+  EXPECT_EQ(ki.tx_epoch, 2);
+  // The response to the 1 MiB request went out under epoch 1 or 2,
+  // depending on when the server's rekey ran; the last one under 2.
+  EXPECT_GE(ki.tx_next_msg_id, 1u);
+  EXPECT_LE(ki.tx_next_msg_id, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, SdpApi,

@@ -62,9 +62,19 @@ for cipher in aes-gcm-128 aes-gcm-256; do
     pass "$cipher IPv$fam: no plaintext in $(stat -c %s "$pcap") captured bytes"
   done
 done
-for k in auth_failed replay needs_key; do
-  [[ $(sdp_stat "$NS_A" drop_$k) == 0 ]] || fail "server counted drop_$k in good runs"
+for ns in "$NS_A" "$NS_B"; do
+  for k in auth_failed replay too_old wrong_epoch needs_key ctrl_auth_failed ctrl_replay ctrl_too_old; do
+    [[ $(sdp_stat "$ns" drop_$k) == 0 ]] || fail "$ns counted drop_$k in good runs"
+  done
+  [[ $(sdp_stat "$ns" tx_ctrl_no_key) == 0 ]] || fail "$ns did not send a control packet for lack of a key"
 done
+# Control packets were authenticated and used: every server RPC ended with
+# an authenticated ACK, and the 1 MiB requests needed authenticated GRANTs.
+acks=$(sdp_stat "$NS_A" rx_ack) grants=$(sdp_stat "$NS_B" rx_grant)
+((acks > 0 && grants > 0)) || fail "no authenticated ACK ($acks) or GRANT ($grants) arrived"
+[[ $(sdp_stat "$NS_A" server_rpcs_completed) -ge $((4 * 30)) ]] ||
+  fail "server RPCs not all completed by an ACK: $(sdp_stat "$NS_A" server_rpcs_completed)"
+pass "control packets authenticated: server accepted $acks ACKs, client $grants GRANTs, no drops"
 
 # The capture check can fail: a plaintext run shows the bytes.
 start_echo_server "$NS_A" --port 5001
