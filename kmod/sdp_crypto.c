@@ -154,29 +154,54 @@ static int sdp_record_crypt(struct sdp_aead *a, struct sdp_pagebuf *b,
 }
 
 /*
- * Seal record g of message msg_id (msg_len bytes) in place. The caller put
- * the record's application bytes at g->wire_off + SDP_RECORD_PREFIX +
- * SDP_FRAME_LEN; everything else of the record is written here.
+ * Prepare record g of message msg_id (msg_len bytes) for encryption: write
+ * its TLS header, explicit nonce and framing header around the application
+ * bytes the caller put at g->wire_off + SDP_RECORD_PREFIX + SDP_FRAME_LEN.
+ * The result is the plaintext record a NIC with TLS 1.2 TX offload takes
+ * (docs/OFFLOAD.md): everything but ciphertext and tag is final.
  */
-int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
-		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
-		    u32 msg_len)
+int sdp_record_prepare(struct sdp_pagebuf *b, const struct sdp_record_geom *g,
+		       u64 msg_id, u64 rpc_id, u32 msg_len)
 {
-	u64 seq = sdp_record_seq(msg_id, g->index);
 	u8 frame[SDP_FRAME_LEN], prefix[SDP_RECORD_PREFIX];
-	int err;
 
 	if (msg_id >= SDP_MSG_ID_LIMIT)
 		return -EKEYEXPIRED;
 	sdp_record_frame(frame, rpc_id, g->app_off, msg_len);
 	sdp_pagebuf_rw(b, g->wire_off + SDP_RECORD_PREFIX, frame, sizeof(frame),
 		       true);
-	err = sdp_record_crypt(a, b, g, seq, true);
-	if (err)
-		return err;
-	sdp_record_prefix(prefix, seq, g->app_len);
+	sdp_record_prefix(prefix, sdp_record_seq(msg_id, g->index), g->app_len);
 	sdp_pagebuf_rw(b, g->wire_off, prefix, sizeof(prefix), true);
 	return 0;
+}
+
+/*
+ * The software TLS engine: encrypt a prepared record in place and write its
+ * tag, exactly what an offloading NIC does with it on transmit. The record
+ * sequence number comes from the explicit nonce, as a NIC reads it.
+ */
+int sdp_record_encrypt(struct sdp_aead *a, struct sdp_pagebuf *b,
+		       const struct sdp_record_geom *g)
+{
+	u8 prefix[SDP_RECORD_PREFIX];
+	int err;
+
+	sdp_pagebuf_rw(b, g->wire_off, prefix, sizeof(prefix), false);
+	err = sdp_record_crypt(a, b, g, sdp_get_be64(prefix + SDP_TLS_HDR_LEN),
+			       true);
+	/* The AAD was written over the prefix: put the prefix back. */
+	sdp_pagebuf_rw(b, g->wire_off, prefix, sizeof(prefix), true);
+	return err;
+}
+
+/* Prepare and encrypt in software: the record's final wire bytes. */
+int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
+		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
+		    u32 msg_len)
+{
+	int err = sdp_record_prepare(b, g, msg_id, rpc_id, msg_len);
+
+	return err ? err : sdp_record_encrypt(a, b, g);
 }
 
 /*

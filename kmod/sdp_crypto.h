@@ -29,6 +29,10 @@ struct sdp_aead {
 int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 		  const u8 salt[SDP_SALT_LEN]);
 void sdp_aead_destroy(struct sdp_aead *a);
+int sdp_record_prepare(struct sdp_pagebuf *b, const struct sdp_record_geom *g,
+		       u64 msg_id, u64 rpc_id, u32 msg_len);
+int sdp_record_encrypt(struct sdp_aead *a, struct sdp_pagebuf *b,
+		       const struct sdp_record_geom *g);
 int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
 		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
 		    u32 msg_len);

@@ -83,24 +83,31 @@ static void sdp_rxkey_free(struct sdp_rxkey *rxk)
 }
 
 /*
- * Is this key and salt already in use for the other direction of the peer?
- * Then both ends would produce the same nonces under one key.
+ * Is this key and salt already installed on the socket, for any peer and
+ * direction? Message ids and control sequence numbers count from 0 under
+ * every key, so a key used twice (both directions of a peer, two peers, a
+ * new epoch with the old key) would repeat nonces. Keys replaced earlier are
+ * not remembered; the handshake must not hand them out again.
  */
-static bool sdp_key_reused(const struct sdp_peer_keys *pk,
-			   const struct sdp_aead *a, bool tx)
+static bool sdp_key_reused(struct sdp_sock *ssk, const struct sdp_aead *a)
 {
-	int i;
+	struct sdp_peer_keys *pk;
+	int b, i;
 
-	if (tx) {
-		for (i = 0; i < ARRAY_SIZE(pk->rx); i++)
-			if (pk->rx[i] &&
-			    !crypto_memneq(pk->rx[i]->aead.material, a->material,
+	for (b = 0; b < ARRAY_SIZE(ssk->key_hash); b++)
+		hlist_for_each_entry(pk, &ssk->key_hash[b], node) {
+			if (pk->tx &&
+			    !crypto_memneq(pk->tx->aead.material, a->material,
 					   sizeof(a->material)))
 				return true;
-		return false;
-	}
-	return pk->tx && !crypto_memneq(pk->tx->aead.material, a->material,
-					sizeof(a->material));
+			for (i = 0; i < ARRAY_SIZE(pk->rx); i++)
+				if (pk->rx[i] &&
+				    !crypto_memneq(pk->rx[i]->aead.material,
+						   a->material,
+						   sizeof(a->material)))
+					return true;
+		}
+	return false;
 }
 
 int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
@@ -162,8 +169,7 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 		ssk->nkeys++;
 	}
 	err = 0;
-	if (sdp_key_reused(pk, tx ? &txk->aead : &rxk->aead, tx)) {
-		/* Both directions would count message ids 0, 1, ... */
+	if (sdp_key_reused(ssk, tx ? &txk->aead : &rxk->aead)) {
 		err = -EINVAL;
 	} else if (tx) {
 		if (k.epoch <= pk->tx_epoch_used) {

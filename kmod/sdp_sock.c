@@ -490,8 +490,14 @@ static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
 					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 					       g.app_len, from);
 		if (!err)
-			err = sdp_record_seal(&txk->aead, buf, &g, msg_id, rpc_id,
-					      len);
+			err = sdp_record_prepare(buf, &g, msg_id, rpc_id, len);
+		/*
+		 * TLS TX offload hook (docs/OFFLOAD.md): a device that
+		 * encrypts TLS records would take the prepared record from
+		 * here; the software engine produces the same bytes.
+		 */
+		if (!err)
+			err = sdp_record_encrypt(&txk->aead, buf, &g);
 		if (err)
 			return err;
 	}

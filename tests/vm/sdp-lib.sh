@@ -69,3 +69,44 @@ stop_echo_server() {
   [[ $(json_field "$out" duplicates) == 0 ]] || fail "server saw duplicate requests: $out"
   ((rc == 0)) || fail "echo server exited with $rc"
 }
+
+# new_keyfile FILE CIPHER: a key file (libsdp KeyMaterial format) with fresh
+# random keys for both directions. Use one file for one client socket and
+# its server only: message ids restart at 0 in every new socket, so a key
+# shared by two client sockets would repeat nonces (the module refuses a key
+# twice within one socket, it cannot see other sockets).
+new_keyfile() {
+  local bytes=16
+  [[ $2 == aes-gcm-256 ]] && bytes=32
+  _rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+  { echo "cipher $2"; echo "epoch 1"
+    echo "client-to-server $(_rnd $bytes) $(_rnd 4)"
+    echo "server-to-client $(_rnd $bytes) $(_rnd 4)"; } >"$1"
+}
+
+# echo_keys FAMILY LOCAL_PORT: with SDP_TEST_CIPHER set (aes-gcm-128 or
+# aes-gcm-256) the echo tests run encrypted: writes a fresh key file and
+# sets SRV_KEYS (sdp-echo server arguments: the key file and the client
+# NS_B:LOCAL_PORT as peer) and CLI_KEYS (client: key file, local port).
+# Without SDP_TEST_CIPHER both arrays are empty (plaintext).
+echo_keys() {
+  SRV_KEYS=() CLI_KEYS=()
+  [[ -n ${SDP_TEST_CIPHER:-} ]] || return 0
+  local f peer
+  f=$(mktemp /tmp/sdp-keys.XXXXXX)
+  new_keyfile "$f" "$SDP_TEST_CIPHER"
+  if [[ $1 == 6 ]]; then peer="[$IP6_B]:$2"; else peer="$IP4_B:$2"; fi
+  SRV_KEYS=(--key-file "$f" --peer "$peer")
+  CLI_KEYS=(--key-file "$f" --local-port "$2")
+}
+
+# check_no_auth_drops NETNS...: no record or control packet failed
+# authentication and nothing arrived under an unknown epoch.
+check_no_auth_drops() {
+  local ns k
+  for ns in "$@"; do
+    for k in auth_failed ctrl_auth_failed wrong_epoch needs_key; do
+      [[ $(sdp_stat "$ns" drop_$k) == 0 ]] || fail "$ns counted drop_$k"
+    done
+  done
+}

@@ -329,9 +329,10 @@ int set_key(const sdp::Socket& s, int opt, const sdp::Address& peer, uint8_t epo
   return ::setsockopt(s.fd(), SOL_SDP, opt, &k, sizeof(k)) ? errno : 0;
 }
 
-// One key and salt for both directions of a peer would make both ends use
-// the same nonces: refused. The same key with another salt is accepted.
-TEST_P(SdpApi, OneKeyForBothDirectionsIsRefused) {
+// Every key (and salt) installed on a socket must be distinct: one key for
+// both directions of a peer, for two peers, or for a new epoch would repeat
+// nonces. The same key with another salt is a different nonce space.
+TEST_P(SdpApi, ReusedKeysAreRefused) {
   sdp::Socket s(GetParam().af);
   auto peer = server_addr(7000);
   std::vector<uint8_t> key(16, 0x5a), salt{1, 2, 3, 4}, salt2{1, 2, 3, 5};
@@ -342,6 +343,13 @@ TEST_P(SdpApi, OneKeyForBothDirectionsIsRefused) {
   EXPECT_EQ(EINVAL, set_key(s, SDP_TX_KEY, peer, 2, key, salt2));
   EXPECT_EQ(EEXIST, set_key(s, SDP_TX_KEY, peer, 1, std::vector<uint8_t>(16, 0x5c), salt2));
   EXPECT_EQ(0, set_key(s, SDP_TX_KEY, peer, 2, std::vector<uint8_t>(16, 0x5b), salt));
+  // A new epoch with the key it replaces would restart message ids at 0.
+  EXPECT_EQ(EINVAL, set_key(s, SDP_TX_KEY, peer, 3, std::vector<uint8_t>(16, 0x5b), salt));
+  // No key is shared across peers either (no wildcard transmit key).
+  auto other = server_addr(7001);
+  EXPECT_EQ(EINVAL, set_key(s, SDP_TX_KEY, other, 1, std::vector<uint8_t>(16, 0x5b), salt));
+  EXPECT_EQ(EINVAL, set_key(s, SDP_RX_KEY, other, 1, key, salt2));
+  EXPECT_EQ(0, set_key(s, SDP_TX_KEY, other, 1, std::vector<uint8_t>(16, 0x5d), salt));
 }
 
 // Rekey while a 1 MiB request is still being transferred (it was sealed

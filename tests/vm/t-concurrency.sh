@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # 1000 concurrent RPCs on one client socket, and 8 client sockets in parallel
 # threads; every RPC completes exactly once with the right content.
+# With SDP_TEST_CIPHER (t-concurrency-aes128.sh) the one-socket part runs
+# encrypted; the 8-socket part stays plaintext: sdp-echo --sockets shares
+# one key file, which would repeat nonces across sockets.
 # vm/run: --cpus 2 --memory 2G
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -8,10 +11,16 @@ need_vm
 need_root
 sdp_load
 netns_pair_up
-start_echo_server "$NS_A" --port 5000 --threads 2
-out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --sizes 1,100,1500,20K \
+echo_keys 4 40000
+start_echo_server "$NS_A" --port 5000 --threads 2 "${SRV_KEYS[@]}"
+out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 "${CLI_KEYS[@]}" --sizes 1,100,1500,20K \
   --count 1000 --concurrency 1000) || fail "1000 concurrent RPCs on one socket: $out"
-pass "1000 concurrent on one socket: $out"
+pass "1000 concurrent on one socket${SDP_TEST_CIPHER:+ ($SDP_TEST_CIPHER)}: $out"
+check_no_auth_drops "$NS_A" "$NS_B"
+if [[ -n ${SDP_TEST_CIPHER:-} ]]; then
+  stop_echo_server
+  exit 0
+fi
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --sizes 1,1400,64K \
   --count 4000 --concurrency 50 --sockets 8) || fail "8 sockets x 50 concurrent: $out"
 pass "8 sockets in parallel threads: $out"

@@ -31,19 +31,11 @@ capture_stop() {
   wait "$tcpd" || true
 }
 
-# keyfile FILE CIPHER: fresh random keys.
-keyfile() {
-  local bytes=16
-  [[ $2 == aes-gcm-256 ]] && bytes=32
-  rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-  { echo "cipher $2"; echo "epoch 1"
-    echo "client-to-server $(rnd $bytes) $(rnd 4)"
-    echo "server-to-client $(rnd $bytes) $(rnd 4)"; } >"$1"
-}
 
 for cipher in aes-gcm-128 aes-gcm-256; do
-  keyfile "$KD/$cipher" "$cipher"
   for fam in 4 6; do
+    # A fresh key per client socket: message ids restart at 0 per socket.
+    new_keyfile "$KD/$cipher" "$cipher"
     if [[ $fam == 4 ]]; then dst=$IP4_A; peer=$IP4_B:40000; six=()
     else dst=$IP6_A; peer=[$IP6_B]:40000; six=(-6); fi
     start_echo_server "$NS_A" --port 5000 "${six[@]}" --key-file "$KD/$cipher" --peer "$peer"
@@ -90,8 +82,9 @@ pass "the capture check finds plaintext when there is some"
 
 # Wrong key: the server counts authentication failures, delivers nothing, and
 # the client's RPC ends with an error instead of hanging.
-keyfile "$KD/wrong" aes-gcm-128
-start_echo_server "$NS_A" --port 5002 --key-file "$KD/aes-gcm-128" --peer "$IP4_B:40001"
+new_keyfile "$KD/right" aes-gcm-128
+new_keyfile "$KD/wrong" aes-gcm-128
+start_echo_server "$NS_A" --port 5002 --key-file "$KD/right" --peer "$IP4_B:40001"
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5002 --local-port 40001 \
   --key-file "$KD/wrong" --sizes 100,3000 --count 2 2>&1) && fail "RPCs with a wrong key succeeded"
 grep -q '"failed":2' <<<"$out" || fail "wrong key: expected 2 failed RPCs: $out"
@@ -101,7 +94,8 @@ stop_echo_server
 pass "wrong key: $(sdp_stat "$NS_A" drop_auth_failed) auth failures counted, nothing delivered; client: $(tail -1 <<<"$out")"
 
 # A keyed server refuses a plaintext client (drop_needs_key).
-start_echo_server "$NS_A" --port 5003 --key-file "$KD/aes-gcm-128" --peer "$IP4_B:40002"
+new_keyfile "$KD/server" aes-gcm-128
+start_echo_server "$NS_A" --port 5003 --key-file "$KD/server" --peer "$IP4_B:40002"
 before=$(sdp_stat "$NS_A" drop_needs_key)
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5003 --local-port 40003 --sizes 100 \
   --count 1 2>&1) && fail "plaintext RPC to a keyed server succeeded"

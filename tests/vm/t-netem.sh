@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loss 5%, reordering 10%, duplication 2% on the veth (both directions):
 # every RPC completes exactly once, content intact, no duplicate request.
+# With SDP_TEST_CIPHER=aes-gcm-128|aes-gcm-256 (t-netem-aes*.sh) all encrypted.
 # vm/run: --timeout 900
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -14,13 +15,15 @@ for ns in "$NS_A" "$NS_B"; do
   ip netns exec "$ns" tc qdisc add dev "$dev" root netem delay 1ms loss 5% \
     reorder 10% duplicate 2% || fail "tc netem on $dev"
 done
-start_echo_server "$NS_A" --port 5000
-out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --sizes 1,100,1500,64K,1M \
+echo_keys 4 40000
+start_echo_server "$NS_A" --port 5000 "${SRV_KEYS[@]}"
+out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 "${CLI_KEYS[@]}" --sizes 1,100,1500,64K,1M \
   --count 200 --concurrency 20) || fail "RPCs over a lossy link: $out"
 pass "IPv4 over netem: $out"
 stop_echo_server
-start_echo_server "$NS_A" --port 5001 -6
-out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5001 --sizes 1,1500,200K \
+echo_keys 6 40001
+start_echo_server "$NS_A" --port 5001 -6 "${SRV_KEYS[@]}"
+out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5001 "${CLI_KEYS[@]}" --sizes 1,1500,200K \
   --count 100 --concurrency 10) || fail "IPv6 RPCs over a lossy link: $out"
 pass "IPv6 over netem: $out"
 stop_echo_server
@@ -29,3 +32,4 @@ for k in retransmitted_segments tx_resend; do
 done
 [[ $(( $(sdp_stat "$NS_A" tx_resend) + $(sdp_stat "$NS_B" tx_resend) )) -gt 0 ]] ||
   fail "no RESEND was sent: netem did not bite?"
+check_no_auth_drops "$NS_A" "$NS_B"
