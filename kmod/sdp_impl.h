@@ -207,6 +207,7 @@ struct sdp_rpc {
 	unsigned long next_probe;	/* jiffies: next RESEND/NEED_ACK */
 	u8 probes;			/* probes sent without progress */
 	u8 auth_failures;		/* records of 'in' that failed AEAD */
+	u8 restarts;			/* client: request restarts (UNKNOWN) */
 	struct sdp_msgout out;		/* request (client) / response (server) */
 	struct sdp_msgin *in;		/* response (client) / request (server) */
 };
@@ -228,6 +229,7 @@ struct sdp_client_win {
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
 #define SDP_MAX_AUTH_FAILURES	3
+#define SDP_MAX_LIVE_RESTARTS	8
 
 struct sdp_sock {
 	struct inet_sock inet;		/* must be first */

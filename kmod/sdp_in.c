@@ -304,10 +304,11 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	struct sdp_msgout *out = &rpc->out;
 
 	/*
-	 * Neither the probe backoff nor the liveness time restart: a server
-	 * that keeps losing the request (it is overloaded, or it cannot
-	 * authenticate it) makes the RPC time out after timeout_ms.
+	 * The probe backoff does not restart: a server that keeps losing the
+	 * request is asked less and less often. Liveness: see sdp_rcv_ctrl().
 	 */
+	if (rpc->restarts < U8_MAX)
+		rpc->restarts++;
 	sdp_msgin_free(ssk, rpc);
 	out->next_xmit = 0;
 	out->started = false;
@@ -326,8 +327,15 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	struct sdp_peer *peer;
 	int err;
 
-	/* UNKNOWN is no sign of progress: it must not keep an RPC alive. */
-	if (rpc && pi->type != SDP_PKT_UNKNOWN)
+	/*
+	 * UNKNOWN shows the peer is alive but lost our request (an overloaded
+	 * receiver drops whole requests): it keeps the RPC alive for the first
+	 * SDP_MAX_LIVE_RESTARTS restarts only, so a server that can never
+	 * accept the request (it cannot authenticate it, say) still ends in
+	 * ETIMEDOUT.
+	 */
+	if (rpc && (pi->type != SDP_PKT_UNKNOWN ||
+		    rpc->restarts < SDP_MAX_LIVE_RESTARTS))
 		sdp_rpc_heard(rpc);
 
 	switch (pi->type) {
