@@ -18,6 +18,8 @@
  * they differ.
  */
 #include <crypto/aead.h>
+#include <crypto/internal/simd.h>
+#include <asm/simd.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -25,11 +27,56 @@
 #include "sdp_record.h"
 #include "sdp_crypto.h"
 
+/*
+ * The x86 AES-NI module's synchronous GCM, registered for internal use
+ * behind its async SIMD wrapper (the wrapper defers to a worker thread when
+ * SIMD is not usable; SDP instead falls back to its own synchronous tfm, so
+ * records can be opened in softirq). Probed once at load so that key
+ * installs never trigger a module request.
+ */
+#define SDP_SIMD_GCM	"__generic-gcm-aesni"
+static bool sdp_simd_gcm;
+
+void sdp_crypto_probe_simd(void)
+{
+	struct crypto_aead *t;
+
+	t = crypto_alloc_aead(SDP_SIMD_GCM, CRYPTO_ALG_INTERNAL,
+			      CRYPTO_ALG_INTERNAL | CRYPTO_ALG_ASYNC);
+	sdp_simd_gcm = !IS_ERR(t);
+	if (sdp_simd_gcm)
+		crypto_free_aead(t);
+}
+
+/* Which implementation new keys use, for sdpctl status and the log. */
+const char *sdp_crypto_driver(void)
+{
+	return sdp_simd_gcm ? SDP_SIMD_GCM " (generic fallback)" : "generic";
+}
+
+static struct crypto_aead *sdp_aead_alloc(const char *name, u32 type,
+					  const u8 *key, unsigned int keylen)
+{
+	struct crypto_aead *t;
+	int err;
+
+	t = crypto_alloc_aead(name, type, type | CRYPTO_ALG_ASYNC);
+	if (IS_ERR(t))
+		return t;
+	err = crypto_aead_setkey(t, key, keylen);
+	if (!err)
+		err = crypto_aead_setauthsize(t, SDP_TLS_TAG_LEN);
+	if (err) {
+		crypto_free_aead(t);
+		return ERR_PTR(err);
+	}
+	return t;
+}
+
 int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 		  const u8 salt[SDP_SALT_LEN])
 {
 	unsigned int keylen;
-	int err;
 
 	switch (cipher) {
 	case SDP_CIPHER_AES_GCM_128:
@@ -41,19 +88,19 @@ int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 	default:
 		return -EINVAL;
 	}
-	a->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	a->simd = NULL;
+	a->tfm = sdp_aead_alloc("gcm(aes)", 0, key, keylen);
 	if (IS_ERR(a->tfm)) {
-		err = PTR_ERR(a->tfm);
+		int err = PTR_ERR(a->tfm);
+
 		a->tfm = NULL;
 		return err;
 	}
-	err = crypto_aead_setkey(a->tfm, key, keylen);
-	if (!err)
-		err = crypto_aead_setauthsize(a->tfm, SDP_TLS_TAG_LEN);
-	if (err) {
-		crypto_free_aead(a->tfm);
-		a->tfm = NULL;
-		return err;
+	if (sdp_simd_gcm) {
+		a->simd = sdp_aead_alloc(SDP_SIMD_GCM, CRYPTO_ALG_INTERNAL, key,
+					 keylen);
+		if (IS_ERR(a->simd))
+			a->simd = NULL;	/* the generic tfm does the work */
 	}
 	a->cipher = cipher;
 	memcpy(a->salt, salt, SDP_SALT_LEN);
@@ -67,7 +114,25 @@ void sdp_aead_destroy(struct sdp_aead *a)
 {
 	if (a->tfm)
 		crypto_free_aead(a->tfm);
+	if (a->simd)
+		crypto_free_aead(a->simd);
 	a->tfm = NULL;
+	a->simd = NULL;
+}
+
+/* The tfm to use here and now: SIMD if this context may use it. */
+static struct crypto_aead *sdp_aead_tfm(const struct sdp_aead *a)
+{
+	return a->simd && crypto_simd_usable() ? a->simd : a->tfm;
+}
+
+/* Self-tests of the generic path: without the SIMD tfm. */
+static void sdp_aead_drop_simd(struct sdp_aead *a, bool generic)
+{
+	if (generic && a->simd) {
+		crypto_free_aead(a->simd);
+		a->simd = NULL;
+	}
 }
 
 /* Copy len bytes between buf and the page buffer at off. */
@@ -136,7 +201,7 @@ static int sdp_record_crypt(struct sdp_aead *a, struct sdp_pagebuf *b,
 		return n;
 	sdp_record_iv(iv, a->salt, seq);
 
-	req = aead_request_alloc(a->tfm, GFP_ATOMIC);
+	req = aead_request_alloc(sdp_aead_tfm(a), GFP_ATOMIC);
 	if (!req)
 		return -ENOMEM;
 	aead_request_set_callback(req, 0, NULL, NULL);
@@ -247,8 +312,9 @@ int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
 		 bool verify)
 {
+	struct crypto_aead *tfm = sdp_aead_tfm(a);
 	unsigned int reqlen = sizeof(struct aead_request) +
-			      crypto_aead_reqsize(a->tfm);
+			      crypto_aead_reqsize(tfm);
 	struct aead_request *req;
 	struct scatterlist sg;
 	u8 iv[SDP_GCM_IV_LEN];
@@ -271,7 +337,7 @@ int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
 		memcpy(aad + len, tag, SDP_TLS_TAG_LEN);
 	sg_init_one(&sg, aad, len + SDP_TLS_TAG_LEN);
 
-	aead_request_set_tfm(req, a->tfm);
+	aead_request_set_tfm(req, tfm);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_ad(req, len);
 	if (verify) {
@@ -321,7 +387,8 @@ static const u8 sdp_kat_aes256[] = {
 	0x2c, 0x82, 0x4f, 0x3e, 0x89, 0x70,
 };
 
-static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
+static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len,
+			      bool generic)
 {
 	u32 msg_len = sizeof(sdp_kat_text) - 1;
 	u8 key[32], wire[SDP_RECORD_PREFIX + 64];
@@ -339,6 +406,7 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len)
 	err = sdp_aead_init(&a, cipher, key, sdp_kat_salt);
 	if (err)
 		return err;
+	sdp_aead_drop_simd(&a, generic);
 	b = sdp_pagebuf_alloc(g.wire_len, GFP_KERNEL, true);
 	if (!b) {
 		err = -ENOMEM;
@@ -382,7 +450,7 @@ out:
 }
 
 /* GMAC of the control packet example; a flipped bit must fail. */
-static int sdp_crypto_kat_ctrl(void)
+static int sdp_crypto_kat_ctrl(bool generic)
 {
 	u8 key[16], tag[SDP_TLS_TAG_LEN], pkt[sizeof(sdp_kat_grant)];
 	struct sdp_aead a = {};
@@ -393,6 +461,7 @@ static int sdp_crypto_kat_ctrl(void)
 	err = sdp_aead_init(&a, SDP_CIPHER_AES_GCM_128, key, sdp_kat_salt);
 	if (err)
 		return err;
+	sdp_aead_drop_simd(&a, generic);
 	err = sdp_ctrl_tag(&a, sdp_kat_grant, sizeof(sdp_kat_grant), tag,
 			   false);
 	if (!err && memcmp(tag, sdp_kat_grant_tag, sizeof(tag)))
@@ -410,25 +479,38 @@ static int sdp_crypto_kat_ctrl(void)
 	return err;
 }
 
+/*
+ * Known answers through both implementations a key may use (the SIMD one
+ * is used where SIMD is usable, the generic one elsewhere).
+ */
 int sdp_crypto_selftest(void)
 {
-	int err;
+	int pass, err;
 
-	err = sdp_crypto_kat_ctrl();
-	if (err) {
-		pr_err("sdp: control packet GMAC self-test failed: %d\n", err);
-		return err;
-	}
+	for (pass = 0; pass < (sdp_simd_gcm ? 2 : 1); pass++) {
+		bool generic = pass == 1 || !sdp_simd_gcm;
+		const char *impl = generic ? "generic" : SDP_SIMD_GCM;
 
-	err = sdp_crypto_kat_one(SDP_CIPHER_AES_GCM_128, sdp_kat_aes128,
-				 sizeof(sdp_kat_aes128));
-	if (err) {
-		pr_err("sdp: AES-128-GCM record self-test failed: %d\n", err);
-		return err;
+		err = sdp_crypto_kat_ctrl(generic);
+		if (err) {
+			pr_err("sdp: control packet GMAC self-test failed (%s): %d\n",
+			       impl, err);
+			return err;
+		}
+		err = sdp_crypto_kat_one(SDP_CIPHER_AES_GCM_128, sdp_kat_aes128,
+					 sizeof(sdp_kat_aes128), generic);
+		if (err) {
+			pr_err("sdp: AES-128-GCM record self-test failed (%s): %d\n",
+			       impl, err);
+			return err;
+		}
+		err = sdp_crypto_kat_one(SDP_CIPHER_AES_GCM_256, sdp_kat_aes256,
+					 sizeof(sdp_kat_aes256), generic);
+		if (err) {
+			pr_err("sdp: AES-256-GCM record self-test failed (%s): %d\n",
+			       impl, err);
+			return err;
+		}
 	}
-	err = sdp_crypto_kat_one(SDP_CIPHER_AES_GCM_256, sdp_kat_aes256,
-				 sizeof(sdp_kat_aes256));
-	if (err)
-		pr_err("sdp: AES-256-GCM record self-test failed: %d\n", err);
-	return err;
+	return 0;
 }

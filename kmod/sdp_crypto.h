@@ -16,7 +16,12 @@
 struct sdp_pagebuf;
 
 struct sdp_aead {
-	struct crypto_aead *tfm;	/* synchronous gcm(aes) */
+	struct crypto_aead *tfm;	/* synchronous gcm(aes): always usable */
+	/*
+	 * The CPU's SIMD AES-GCM (AES-NI + PCLMULQDQ, AVX2) when it is loaded:
+	 * synchronous but only callable where SIMD is usable; NULL if absent.
+	 */
+	struct crypto_aead *simd;
 	u16 cipher;
 	u8 salt[SDP_SALT_LEN];
 	/*
@@ -42,5 +47,7 @@ int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
 		 bool verify);
 int sdp_crypto_selftest(void);
+void sdp_crypto_probe_simd(void);
+const char *sdp_crypto_driver(void);
 
 #endif /* SDP_CRYPTO_H */

@@ -188,6 +188,7 @@ static int __init sdp_init(void)
 		       sdp_max_msg_bytes, SDP_MAX_MESSAGE);
 		return -EINVAL;
 	}
+	sdp_crypto_probe_simd();
 	err = sdp_crypto_selftest();
 	if (err)
 		return err;
@@ -203,8 +204,8 @@ static int __init sdp_init(void)
 	err = sdp_proto_register();
 	if (err)
 		goto out_offload;
-	pr_info("sdp: loaded, version %s, IP protocol %d\n", SDP_MODULE_VERSION,
-		sdp_ip_proto);
+	pr_info("sdp: loaded, version %s, IP protocol %d, AES-GCM: %s\n",
+		SDP_MODULE_VERSION, sdp_ip_proto, sdp_crypto_driver());
 	return 0;
 
 out_offload:

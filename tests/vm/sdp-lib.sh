@@ -8,8 +8,15 @@ SDP_BENCH=${SDP_BENCH:-$SDP_REPO/build/userspace/sdp-bench}
 SDP_KO=${SDP_KO:-$SDP_REPO/kmod/sdp.ko}
 
 # sdp_load [PARAM=VALUE...]: load sdp.ko with sdpctl (checks module BTF too); unloaded at exit.
+# The CPU's AES-GCM (aesni_intel) is loaded first, as udev does at boot on
+# a real machine (the VM has no udev); sdp.ko then uses it where SIMD is
+# usable and its generic implementation elsewhere, and self-tests both.
+# SDP_NO_AESNI=1 leaves it out: the generic implementation only.
 sdp_load() {
   need_file "$SDPCTL" "$SDP_KO"
+  if [[ -z ${SDP_NO_AESNI:-} ]] && grep -qw aes /proc/cpuinfo && [[ ! -d /sys/module/aesni_intel ]]; then
+    modprobe aesni_intel || fail "the CPU has AES-NI but modprobe aesni_intel failed"
+  fi
   "$SDPCTL" load --module "$SDP_KO" "$@" || fail "sdpctl load $* failed"
   [[ -e /sys/kernel/btf/sdp ]] || fail "sdp loaded without module BTF"
   on_exit sdp_unload_quiet
@@ -108,5 +115,15 @@ check_no_auth_drops() {
     for k in auth_failed ctrl_auth_failed wrong_epoch needs_key; do
       [[ $(sdp_stat "$ns" drop_$k) == 0 ]] || fail "$ns counted drop_$k"
     done
+  done
+}
+
+# sdp_dump_stats NETNS...: non-zero counters of each netns on stderr, for
+# the log of a failing test.
+sdp_dump_stats() {
+  local ns
+  for ns in "$@"; do
+    echo "--- /proc/net/sdp_stats in $ns (non-zero)" >&2
+    ip netns exec "$ns" awk '$2 != 0' /proc/net/sdp_stats | paste -sd' ' >&2
   done
 }

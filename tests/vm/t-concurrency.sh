@@ -22,6 +22,6 @@ if [[ -n ${SDP_TEST_CIPHER:-} ]]; then
   exit 0
 fi
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --sizes 1,1400,64K \
-  --count 4000 --concurrency 50 --sockets 8) || fail "8 sockets x 50 concurrent: $out"
+  --count 4000 --concurrency 50 --sockets 8) || { sdp_dump_stats "$NS_A" "$NS_B"; fail "8 sockets x 50 concurrent: $out"; }
 pass "8 sockets in parallel threads: $out"
 stop_echo_server

@@ -18,13 +18,13 @@ done
 echo_keys 4 40000
 start_echo_server "$NS_A" --port 5000 "${SRV_KEYS[@]}"
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 "${CLI_KEYS[@]}" --sizes 1,100,1500,64K,1M \
-  --count 200 --concurrency 20) || fail "RPCs over a lossy link: $out"
+  --count 200 --concurrency 20) || { sdp_dump_stats "$NS_A" "$NS_B"; fail "RPCs over a lossy link: $out"; }
 pass "IPv4 over netem: $out"
 stop_echo_server
 echo_keys 6 40001
 start_echo_server "$NS_A" --port 5001 -6 "${SRV_KEYS[@]}"
 out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5001 "${CLI_KEYS[@]}" --sizes 1,1500,200K \
-  --count 100 --concurrency 10) || fail "IPv6 RPCs over a lossy link: $out"
+  --count 100 --concurrency 10) || { sdp_dump_stats "$NS_A" "$NS_B"; fail "IPv6 RPCs over a lossy link: $out"; }
 pass "IPv6 over netem: $out"
 stop_echo_server
 for k in retransmitted_segments tx_resend; do
