@@ -11,6 +11,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sdp_args.h"
@@ -273,28 +274,27 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(u.seq & 0xffff),
                   static_cast<unsigned long long>(u.uses));
   const auto& s = r.stats;
-  char sum[1024];
-  std::snprintf(sum, sizeof(sum),
-                "\"frames\":%llu,\"sdp_packets\":%llu,\"data_packets\":%llu,"
-                "\"control_packets\":%llu,\"other_packets\":%llu,\"truncated_packets\":%llu,"
-                "\"duplicate_packets\":%llu,\"messages\":%llu,\"complete_messages\":%llu,"
-                "\"records\":%llu,\"verified_records\":%llu,\"nonces\":%llu,"
-                "\"nonce_repeats\":%llu,\"replayed_records\":%llu,\"errors\":%zu",
-                static_cast<unsigned long long>(s.frames),
-                static_cast<unsigned long long>(s.sdp_packets),
-                static_cast<unsigned long long>(s.data_packets),
-                static_cast<unsigned long long>(s.control_packets),
-                static_cast<unsigned long long>(s.other_packets),
-                static_cast<unsigned long long>(s.truncated_packets),
-                static_cast<unsigned long long>(s.duplicate_packets),
-                static_cast<unsigned long long>(s.messages),
-                static_cast<unsigned long long>(s.complete_messages),
-                static_cast<unsigned long long>(s.records),
-                static_cast<unsigned long long>(s.verified_records),
-                static_cast<unsigned long long>(s.nonces),
-                static_cast<unsigned long long>(s.nonce_repeats),
-                static_cast<unsigned long long>(s.replayed_records), r.errors.size());
-  if (json) std::printf("{\"type\":\"summary\",%s}\n", sum);
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"frames", s.frames},
+      {"sdp_packets", s.sdp_packets},
+      {"data_packets", s.data_packets},
+      {"control_packets", s.control_packets},
+      {"other_packets", s.other_packets},
+      {"truncated_packets", s.truncated_packets},
+      {"duplicate_packets", s.duplicate_packets},
+      {"messages", s.messages},
+      {"complete_messages", s.complete_messages},
+      {"records", s.records},
+      {"verified_records", s.verified_records},
+      {"nonces", s.nonces},
+      {"nonce_repeats", s.nonce_repeats},
+      {"replayed_records", s.replayed_records},
+      {"errors", r.errors.size()},
+  };
+  std::string sum;
+  for (const auto& [name, value] : fields)
+    sum += (sum.empty() ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
+  if (json) std::printf("{\"type\":\"summary\",%s}\n", sum.c_str());
   std::fflush(stdout);
   size_t shown = 0;
   for (const auto& e : r.errors)
