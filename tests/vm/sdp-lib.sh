@@ -110,3 +110,29 @@ check_no_auth_drops() {
     done
   done
 }
+
+# sdp_capture_start PCAP [SNAPLEN]: tcpdump on the client's veth end (netns sdpb) into PCAP,
+# returning once it captures (it pings the server side until a packet is in the file).
+# sdp_capture_stop: stop it; fails if the kernel dropped any packet of the capture.
+sdp_capture_start() {
+  need_cmd tcpdump
+  SDP_CAPTURE_ERR=$(mktemp)
+  ip netns exec "$NS_B" tcpdump -i "$VETH_B" -w "$1" -U -s "${2:-0}" -B 65536 --immediate-mode \
+    2>"$SDP_CAPTURE_ERR" &
+  SDP_CAPTURE_PID=$!
+  on_exit "kill $SDP_CAPTURE_PID 2>/dev/null || true"
+  wait_for 30 _sdp_captured "$1"
+}
+_sdp_captured() {
+  in_b busybox ping -c1 -W1 "$IP4_A" >/dev/null 2>&1
+  (($(stat -c %s "$1") > 100))
+}
+sdp_capture_stop() {
+  sleep 0.5
+  kill "$SDP_CAPTURE_PID"
+  wait "$SDP_CAPTURE_PID" || true
+  local dropped
+  dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$SDP_CAPTURE_ERR")
+  [[ -n $dropped ]] || fail "tcpdump printed no statistics: $(cat "$SDP_CAPTURE_ERR")"
+  ((dropped == 0)) || fail "tcpdump: $dropped packets dropped by the kernel: the capture is incomplete"
+}
