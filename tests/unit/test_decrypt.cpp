@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -548,6 +549,18 @@ TEST(Decrypt, CommandLine) {
                       "msg 9 len 40000 data " + sdp::decrypt::to_hex(om.msg)),
             std::string::npos)
       << line.substr(0, 200);
+  // --out-dir (also with --quiet) writes the plaintext to a file.
+  char dir[] = "/tmp/sdp-decrypt-out-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  cmd = std::string(SDP_DECRYPT_BIN) + " --quiet --key-file " + kf + " --out-dir " + dir + " " +
+        pcap + " 2>/dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::string mf = std::string(dir) + "/000001-request-72623859790382856.bin";
+  std::ifstream mi(mf, std::ios::binary);
+  Bytes got((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, om.msg) << mf;
+  unlink(mf.c_str());
+  rmdir(dir);
   Capture bad;
   Bytes w = om.wire;
   w[30000] ^= 0x10;

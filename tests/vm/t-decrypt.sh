@@ -15,15 +15,17 @@ SDP_DECRYPT=${SDP_DECRYPT:-$SDP_REPO/build/userspace/sdp-decrypt}
 SDP_SEND_FILE=${SDP_SEND_FILE:-$SDP_REPO/build/tests/vm/sdp-send-file}
 need_vm
 need_root
-need_cmd tcpdump od cmp
+need_cmd tcpdump od cmp basenc
 need_file "$SDP_DECRYPT" "$SDP_SEND_FILE" "$SDP_ECHO"
 sdp_load
 netns_pair_up
 KD=$(mktemp -d)
+# SDP_DECRYPT_SAVE=DIR (a host directory the VM can write, e.g. build/vm-out): keep the captures.
+save() { [[ -z ${SDP_DECRYPT_SAVE:-} ]] || cp "$@" "$SDP_DECRYPT_SAVE"/; }
 
 # ---- 1. echo runs: every byte recovered ------------------------------------------------
 SIZES=(1 100 1400 65536 1048576)
-COUNT=10
+COUNT=5  # each size once per run
 
 # needle_file OUT COOKIE...: for each request of 32 bytes or more, 32 of its bytes (a window
 # without NUL or newline bytes, so grep -F can take it) in binary, one a line.
@@ -64,6 +66,7 @@ for cipher in aes-gcm-128 aes-gcm-256; do
       fail "$cipher IPv$fam: echo failed: $out"
     sdp_capture_stop
     stop_echo_server
+    save "$pcap" "$key"
     tag="$cipher IPv$fam"
     note "$tag: echo took $((SECONDS - t0)) s"
 
@@ -75,44 +78,48 @@ for cipher in aes-gcm-128 aes-gcm-256; do
       fail "$tag: plaintext of a request found in the capture"
     out_dir=$KD/out-$cipher-$fam
     mkdir -p "$out_dir"
-    "$SDP_DECRYPT" --key-file "$key" --out-dir "$out_dir" --quiet "$pcap" 2>"$KD/err" ||
-      fail "$tag: sdp-decrypt --out-dir failed: $(cat "$KD/err")"
+    "$SDP_DECRYPT" --key-file "$key" --out-dir "$out_dir" --json "$pcap" >"$KD/list" 2>"$KD/err" ||
+      fail "$tag: sdp-decrypt failed: $(cat "$KD/err")"
+    summary=$(tail -1 "$KD/err")
     while IFS= read -r needle; do
       LC_ALL=C grep -a -q -F -e "$needle" "$out_dir"/*-request-*.bin ||
         fail "$tag: the plaintext check does not find a request's bytes in the decrypted requests"
     done <"$KD/needles"
 
-    "$SDP_DECRYPT" --key-file "$key" "$pcap" >"$KD/list" 2>"$KD/err" ||
-      fail "$tag: sdp-decrypt failed: $(cat "$KD/err")"
-    summary=$(tail -1 "$KD/err")
-    declare -A cookie_of=() seen_resp=()
-    nreq=0 nresp=0
-    while read -r dir src _ dst_ _ rpc _ epoch _ msg _ len kind hex; do
-      [[ $kind == data && $epoch == 1 ]] || fail "$tag: message not decoded: $dir rpc $rpc $kind"
+    declare -A req_file=() resp_file=()
+    re='"dir":"([a-z]+)","src":"([^"]+)","dst":"([^"]+)","rpc_id":([0-9]+),"epoch":([0-9]+),"msg_id":([0-9]+),"length":([0-9]+),.*"complete":true,.*"file":"([^"]+)"'
+    while IFS= read -r line; do
+      [[ $line == '{"type":"message"'* ]] || continue
+      [[ $line =~ $re ]] || fail "$tag: message not decoded: $line"
+      dir=${BASH_REMATCH[1]} src=${BASH_REMATCH[2]} dst_=${BASH_REMATCH[3]} rpc=${BASH_REMATCH[4]}
+      epoch=${BASH_REMATCH[5]} msg=${BASH_REMATCH[6]} len=${BASH_REMATCH[7]} file=${BASH_REMATCH[8]}
+      ((epoch == 1)) || fail "$tag: $dir rpc $rpc under epoch $epoch"
       if [[ $dir == request ]]; then
         [[ $src == "$cli" && $dst_ == "$srv" ]] || fail "$tag: request $src -> $dst_"
         # One socket sends its requests in order: message ID k is cookie k + 1.
         cookie=$((msg + 1))
         want=${SIZES[cookie % 5]}
         ((len == want)) || fail "$tag: request msg $msg has $len bytes, sdp-echo sent $want"
-        [[ -z ${cookie_of[$rpc]:-} ]] || fail "$tag: request rpc $rpc printed twice"
-        cookie_of[$rpc]=$cookie
-        nreq=$((nreq + 1))
+        "$SDP_ECHO" pattern "$cookie" "$len" | tr -d '\n' | tr a-f A-F | basenc --base16 -d >"$KD/expect" ||
+          fail "cannot convert sdp-echo's pattern to bytes"
+        cmp -s "$KD/expect" "$file" ||
+          fail "$tag: request msg $msg (cookie $cookie) decrypted to other bytes than sdp-echo sent"
+        [[ -z ${req_file[$rpc]:-} ]] || fail "$tag: request rpc $rpc printed twice"
+        req_file[$rpc]=$file
       else
         [[ $src == "$srv" && $dst_ == "$cli" ]] || fail "$tag: response $src -> $dst_"
-        [[ -z ${seen_resp[$rpc]:-} ]] || fail "$tag: response rpc $rpc printed twice"
-        # Requests come first in the capture: the response's request is known.
-        cookie=${cookie_of[$rpc]:-}
-        [[ -n $cookie ]] || fail "$tag: response rpc $rpc before (or without) its request"
-        seen_resp[$rpc]=1
-        nresp=$((nresp + 1))
+        [[ -z ${resp_file[$rpc]:-} ]] || fail "$tag: response rpc $rpc printed twice"
+        resp_file[$rpc]=$file
       fi
-      [[ $hex == "$("$SDP_ECHO" pattern "$cookie" "$len")" ]] ||
-        fail "$tag: $dir rpc $rpc (cookie $cookie) decrypted to other bytes than sdp-echo sent"
     done <"$KD/list"
-    ((nreq == COUNT && nresp == COUNT)) ||
-      fail "$tag: $nreq requests and $nresp responses decoded, $COUNT of each sent"
-    unset cookie_of seen_resp
+    ((${#req_file[@]} == COUNT && ${#resp_file[@]} == COUNT)) ||
+      fail "$tag: ${#req_file[@]} requests and ${#resp_file[@]} responses decoded, $COUNT of each sent"
+    for rpc in "${!resp_file[@]}"; do
+      [[ -n ${req_file[$rpc]:-} ]] || fail "$tag: response rpc $rpc without its request"
+      cmp -s "${req_file[$rpc]}" "${resp_file[$rpc]}" ||
+        fail "$tag: response rpc $rpc differs from its request (sdp-echo echoes)"
+    done
+    unset req_file resp_file
     note "$tag: checks took $((SECONDS - t0)) s"
     pass "$tag: no plaintext in $(stat -c %s "$pcap") captured bytes; $COUNT requests and $COUNT responses decrypted byte-exactly: $summary"
   done
@@ -137,6 +144,7 @@ out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5100 --local-port 40100 -
   --sizes 1 --count "$N" --concurrency 32) || fail "$N RPCs failed: $out"
 sdp_capture_stop
 stop_echo_server
+save "$pcap" "$key"
 [[ $(json_field "$out" ok) == "$N" ]] || fail "not all $N RPCs completed: $out"
 note "$N RPCs in $((SECONDS - t0)) s: $out"
 t0=$SECONDS
@@ -159,21 +167,28 @@ pass "$N RPCs: $records records, $nonces distinct (key, nonce) pairs, 0 repeats,
 doc=$SDP_REPO/docs/PROTOCOL.md
 need_file "$doc"
 ex=$(sed -n '/^### Worked example/,/^## /p' "$doc")
-field() { sed -n "s/^$1 *\([0-9a-f ]*\)\$/\1/p" <<<"$ex" | tr -d ' '; }
+# field NAME: the hex bytes after NAME at the start of a line, and on the
+# indented hex-only lines that continue it.
+field() {
+  awk -v k="$1" 'index($0, k) == 1 { s = substr($0, length(k) + 1); gsub(/ /, "", s); printf "%s", s; on = 1; next }
+    on && /^ +[0-9a-f ]+$/ { s = $0; gsub(/ /, "", s); printf "%s", s; next } { on = 0 }' <<<"$ex"
+}
 doc_bytes=$(field 'record header')$(field 'explicit nonce')$(field 'ciphertext+tag')
 grep -q "key \`000102030405060708090a0b0c0d0e0f\`, salt \`a0a1a2a3\`" <<<"$ex" &&
-  grep -q "message ID 5, the 10-byte message \`hello, SDP\`" <<<"$ex" ||
+  grep -q "message ID 5," <<<"$ex" && grep -q "the 10-byte message \`hello, SDP\`" <<<"$ex" ||
   fail "docs/PROTOCOL.md's worked example no longer has the inputs this test reproduces"
-[[ ${#doc_bytes} == $(((13 + 8 + 10 + 16) * 2)) || ${#doc_bytes} == $(((13 + 16 + 10 + 16) * 2)) ]] ||
+[[ $doc_bytes =~ ^[0-9a-f]+$ ]] &&
+  [[ ${#doc_bytes} == $(((13 + 8 + 10 + 16) * 2)) || ${#doc_bytes} == $(((13 + 16 + 10 + 16) * 2)) ]] ||
   fail "cannot read the worked example's bytes from docs/PROTOCOL.md (got '$doc_bytes')"
-doc_rpc=$(sed -n 's/.*RPC id `\(0x[0-9a-f]*\)`.*/\1/p' <<<"$ex" | head -1)
+# The RPC id, if the example has one (when the framing header carries it).
+doc_rpc=$(sed -n 's/.*RPC id `\(0x\)\{0,1\}\([0-9a-f]*\)`.*/\2/p' <<<"$ex" | head -1)
 key=$KD/example.key
 { echo "cipher aes-gcm-128"; echo "epoch 1"
   echo "client-to-server 000102030405060708090a0b0c0d0e0f a0a1a2a3"
   echo "server-to-client $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n') b0b1b2b3"; } >"$key"
 printf 'hello, SDP' >"$KD/hello"
 # Spec == OpenSSL: sealing the document's inputs gives the document's bytes.
-sealed=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 ${doc_rpc:+--rpc-id $((doc_rpc))} \
+sealed=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 ${doc_rpc:+--rpc-id $((16#$doc_rpc))} \
   "$KD/hello") || fail "sdp-decrypt seal failed"
 [[ $sealed == "$doc_bytes" ]] || fail "OpenSSL seals the worked example to $sealed, the document says $doc_bytes"
 start_echo_server "$NS_A" --port 5200 --key-file "$key" --peer "$IP4_B:40200"
@@ -183,6 +198,7 @@ out=$(in_b "$SDP_SEND_FILE" --server "$IP4_A" --port 5200 --local-port 40200 --k
   --fillers 5 "$KD/hello") || fail "sdp-send-file failed: $out"
 sdp_capture_stop
 stop_echo_server
+save "$pcap" "$key"
 rpc=$(json_field "$out" rpc_id)
 "$SDP_DECRYPT" --key-file "$key" --json --wire "$pcap" >"$KD/example.json" 2>"$KD/err" ||
   fail "sdp-decrypt on the example capture: $(cat "$KD/err")"
@@ -198,5 +214,5 @@ expect=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 --rpc-id "$rpc" 
 if [[ $wire == "$doc_bytes" ]]; then
   pass "worked example: the module sent exactly the bytes of docs/PROTOCOL.md: $wire"
 else
-  pass "worked example: the module's record for rpc $rpc equals OpenSSL's recomputation for that RPC id ($wire); the document's bytes (RPC id ${doc_rpc:-none}) equal OpenSSL's for its inputs"
+  pass "worked example: the module's record for rpc $rpc equals OpenSSL's recomputation for that RPC id ($wire); the document's bytes (RPC id ${doc_rpc:+0x}${doc_rpc:-none}) equal OpenSSL's for its inputs"
 fi

@@ -224,7 +224,6 @@ int main(int argc, char** argv) {
   size_t n = 0;
   for (auto& m : r.messages) {
     n++;
-    if (quiet) continue;
     std::string file;
     if (m.complete && !out_dir.empty()) {
       char name[64];
@@ -240,6 +239,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    if (quiet) continue;
     std::string data = !m.complete ? "" : file.empty() ? sdp::decrypt::to_hex(m.plain) : file;
     const char* dir = m.from_server ? "response" : "request";
     if (json) {
