@@ -219,20 +219,26 @@ std::string errors(const sdp::decrypt::Result& r) {
 
 TEST(Decrypt, WorkedExampleOfProtocolMd) {
   // docs/PROTOCOL.md section 6: AES-128-GCM, key 00..0f, salt a0a1a2a3,
-  // message ID 5, "hello, SDP". The record bytes are the document's, copied
+  // message ID 5, "hello, SDP" (and, once the framing header carries it, RPC
+  // id 0x1122334455667788). The record bytes are the document's, copied
   // here; the decoder must open them.
-  static_assert(SDP_FRAME_LEN == 8, "update the worked example for the new framing header");
-  Bytes rec = unhex(
-      "170303002a0000000000050000"
-      "8d3f1698fcb9d5036d62760c6a0b2a1e7c4e2b5525245ca92384e14197f0c305ece7");
+  static_assert(SDP_FRAME_LEN == 8 || SDP_FRAME_LEN == 16, "framing header layout");
+  const uint64_t rpc_id = SDP_FRAME_LEN == 16 ? 0x1122334455667788ULL : 0x0102030405060708ULL;
+  Bytes rec = unhex(SDP_FRAME_LEN == 16
+                        ? "17030300320000000000050000"
+                          "9c1d25dca9dfa28105071a6005270a47507bdec2cf09de52620f2ed1"
+                          "ec8043d6b165759b393b13e505f9"
+                        : "170303002a0000000000050000"
+                          "8d3f1698fcb9d5036d62760c6a0b2a1e7c4e2b5525245ca92384e14197f0c305ece7");
   DirKey k = make_key(false, false);
   // The independent encoder produces exactly the document's bytes.
   std::string msg = "hello, SDP";
   Bytes m(msg.begin(), msg.end());
-  EXPECT_EQ(wire_stream(k, 5, 0, m, 16313), rec);
-  EXPECT_EQ(sdp::decrypt::seal_message(k, 5, 0, 16313, m), rec);
+  EXPECT_EQ(wire_stream(k, 5, rpc_id, m, 16313), rec);
+  EXPECT_EQ(sdp::decrypt::seal_message(k, 5, rpc_id, 16313, m), rec);
   Capture c;
   Flow f;
+  f.rpc_id = rpc_id;
   c.add(c.packets(f, rec, 10, 16313, 1400));
   auto r = c.decode({k});
   ASSERT_TRUE(r.errors.empty()) << errors(r);
@@ -317,7 +323,7 @@ TEST(Decrypt, EveryFlippedBitIsAnError) {
   // Bits in the record header, the explicit nonce, the ciphertext (framing
   // header and data) and the tag of the first record, and in the last
   // record's tag.
-  std::vector<size_t> offsets{0, 3, 4, 5, 12, 13, 20, 21, 500, 16313 + 37 - 1, om.wire.size() - 1};
+  std::vector<size_t> offsets{0, 3, 4, 5, 12, 13, 20, 21, 500, 16313 + SDP_RECORD_OVERHEAD - 1, om.wire.size() - 1};
   for (size_t off : offsets)
     for (int bit : {0, 7}) {
       Capture c;
@@ -358,7 +364,7 @@ TEST(Decrypt, FramingHeaderMustMatchThePosition) {
   OneMessage om;
   Bytes w = om.wire;
   Bytes bad = record(om.k, 9, 1, om.f.rpc_id, 0, 40000, om.msg.data() + 16313, 16313);
-  std::copy(bad.begin(), bad.end(), w.begin() + 16313 + 37);
+  std::copy(bad.begin(), bad.end(), w.begin() + 16313 + SDP_RECORD_OVERHEAD);
   Capture c;
   c.add(c.packets(om.f, w, 40000, 16313, 1400));
   auto r = c.decode({om.k});
@@ -377,7 +383,7 @@ TEST(Decrypt, RecordOfAnotherMessageIsAnError) {
   OneMessage om;
   Bytes w = om.wire;
   Bytes other = wire_stream(om.k, 10, om.f.rpc_id, om.msg, 16313);
-  std::copy(other.begin() + 16350, other.begin() + 2 * 16350, w.begin() + 16350);
+  std::copy(other.begin() + (16313 + SDP_RECORD_OVERHEAD), other.begin() + 2 * (16313 + SDP_RECORD_OVERHEAD), w.begin() + (16313 + SDP_RECORD_OVERHEAD));
   Capture c;
   c.add(c.packets(om.f, w, 40000, 16313, 1400));
   auto r = c.decode({om.k});
@@ -522,6 +528,91 @@ TEST(Decrypt, SealMatchesTheIndependentEncoder) {
           << n;
     }
 }
+
+#ifdef SDP_CTRL_TRAILER_LEN
+// A control packet under a key: header, ctrl_seq (top bit | n) and the GMAC
+// tag, computed here with OpenSSL as docs/PROTOCOL.md describes it.
+Bytes ctrl_packet(const Flow& f, uint8_t type, const DirKey& k, uint64_t n, uint32_t a = 0,
+                  uint32_t b = 0) {
+  bool wide = type == 0x11 || type == 0x12;  // GRANT, RESEND: 36-byte header
+  Bytes p;
+  put(p, f.from_server ? f.dport : f.sport, 2);
+  put(p, f.from_server ? f.sport : f.dport, 2);
+  put(p, 0, 4);
+  p.insert(p.end(), {0x10, static_cast<uint8_t>(f.from_server ? 1 : 0), f.epoch, 0,
+                     static_cast<uint8_t>(wide ? 0x90 : 0x70), type});
+  put(p, 0, 2);
+  put(p, 0xbeef, 2);  // check: whatever the device wrote; not authenticated
+  put(p, 0, 2);
+  put(p, f.rpc_id, 8);
+  if (wide) {
+    put(p, a, 4);
+    put(p, b, 4);
+  }
+  uint64_t cseq = 1ULL << 63 | n;
+  put(p, cseq, 8);
+  Bytes aad(p);
+  aad[16] = aad[17] = 0;
+  Bytes iv(k.salt);
+  put(iv, cseq, 8);
+  uint8_t tag[16], out[16];
+  int len = 0;
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EXPECT_EQ(1, EVP_EncryptInit_ex(ctx, k.key.size() == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(),
+                                  nullptr, k.key.data(), iv.data()));
+  EXPECT_EQ(1, EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())));
+  EXPECT_EQ(1, EVP_EncryptFinal_ex(ctx, out, &len));
+  EXPECT_EQ(1, EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag));
+  EVP_CIPHER_CTX_free(ctx);
+  p.insert(p.end(), tag, tag + 16);
+  return p;
+}
+
+TEST(Decrypt, ControlPacketGmacAndCtrlSeqUniqueness) {
+  DirKey c2s = make_key(true, false), s2c = make_key(true, true, 1, 0x40);
+  Flow cl, sv;
+  sv.from_server = true;
+  Capture c;
+  Bytes grant = ctrl_packet(sv, 0x11, s2c, 0, 300000);
+  Bytes ack = ctrl_packet(cl, 0x18, c2s, 0);
+  c.frames = {frame(c.dlt, sv, grant), frame(c.dlt, cl, ack),
+              frame(c.dlt, cl, ctrl_packet(cl, 0x12, c2s, 1, 0, 65536)),
+              frame(c.dlt, sv, ctrl_packet(sv, 0x17, s2c, 1)), frame(c.dlt, cl, ack)};
+  auto r = c.decode({c2s, s2c});
+  EXPECT_TRUE(r.errors.empty()) << errors(r);
+  EXPECT_EQ(r.stats.control_packets, 5u);
+  EXPECT_EQ(r.stats.control_verified, 5u);
+  EXPECT_EQ(r.stats.control_duplicates, 1u);
+  EXPECT_EQ(r.stats.nonces, 4u);
+  // Every byte but 'check' is authenticated.
+  for (size_t i = 0; i < grant.size(); i++) {
+    Capture bad;
+    Bytes g = grant;
+    g[i] ^= 0x04;
+    bad.frames = {frame(bad.dlt, sv, g)};
+    r = bad.decode({c2s, s2c});
+    if (i == 16 || i == 17) {
+      EXPECT_TRUE(r.errors.empty()) << "check byte " << i << ": " << errors(r);
+    } else if (i == 9 || i == 10 || i == 13) {
+      // Direction or epoch: another key or none; type: unknown type.
+      EXPECT_FALSE(r.errors.empty()) << i;
+    } else {
+      EXPECT_NE(errors(r).find("GMAC tag fails"), std::string::npos) << "byte " << i << ": " << errors(r);
+    }
+  }
+  // ctrl_seq 0 of the server's key again, on another GRANT: a nonce repeat.
+  c.frames.push_back(frame(c.dlt, sv, ctrl_packet(sv, 0x11, s2c, 0, 400000)));
+  r = c.decode({c2s, s2c});
+  EXPECT_EQ(r.stats.nonce_repeats, 1u);
+  EXPECT_NE(errors(r).find("nonce repeat"), std::string::npos) << errors(r);
+  // Under a key, a control packet without its trailer is an error.
+  Capture none;
+  Bytes bare(ack.begin(), ack.end() - SDP_CTRL_TRAILER_LEN);
+  none.frames = {frame(none.dlt, cl, bare)};
+  r = none.decode({c2s, s2c});
+  EXPECT_NE(errors(r).find("GMAC trailer"), std::string::npos) << errors(r);
+}
+#endif
 
 // The command line: exit 0 on a clean capture, 1 on a flipped bit, 2 on a
 // bad key file; the message line carries the plaintext in hex.

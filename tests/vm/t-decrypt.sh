@@ -8,7 +8,7 @@
 # 3. the worked example of docs/PROTOCOL.md sent by a real client (its key and
 #    salt, message ID 5, "hello, SDP"): the module's record bytes equal the
 #    bytes OpenSSL computes for them, and the document's.
-# vm/run: --timeout 600 --memory 2G
+# vm/run: --timeout 900 --memory 2G
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
 SDP_DECRYPT=${SDP_DECRYPT:-$SDP_REPO/build/userspace/sdp-decrypt}

@@ -262,17 +262,26 @@ int main(int argc, char** argv) {
                   opt.keep_wire ? (" wire " + sdp::decrypt::to_hex(m.wire)).c_str() : "");
     }
   }
-  // The same fields in both formats.
-  const char* nonce_fmt =
-      json ? "{\"type\":\"nonce\",\"key\":\"%s\",\"epoch\":%u,\"seq\":\"%016llx\","
-             "\"msg_id\":%llu,\"record\":%llu,\"uses\":%llu}\n"
-           : "nonce %s epoch %u seq %016llx msg %llu record %llu uses %llu\n";
   if (list_nonces)
-    for (auto& u : r.nonces)
-      std::printf(nonce_fmt, u.key_label.c_str(), u.epoch, static_cast<unsigned long long>(u.seq),
-                  static_cast<unsigned long long>(u.seq >> 16),
-                  static_cast<unsigned long long>(u.seq & 0xffff),
+    for (auto& u : r.nonces) {
+      // Record sequence numbers: message ID << 16 | index; control
+      // sequence numbers (top bit set): a counter.
+      bool ctrl = u.seq >> 63;
+      char what[80];
+      if (json)
+        std::snprintf(what, sizeof(what), ctrl ? "\"ctrl\":%llu" : "\"msg_id\":%llu,\"record\":%llu",
+                      static_cast<unsigned long long>(ctrl ? u.seq & ~(1ULL << 63) : u.seq >> 16),
+                      static_cast<unsigned long long>(u.seq & 0xffff));
+      else
+        std::snprintf(what, sizeof(what), ctrl ? "ctrl %llu" : "msg %llu record %llu",
+                      static_cast<unsigned long long>(ctrl ? u.seq & ~(1ULL << 63) : u.seq >> 16),
+                      static_cast<unsigned long long>(u.seq & 0xffff));
+      std::printf(json ? "{\"type\":\"nonce\",\"key\":\"%s\",\"epoch\":%u,\"seq\":\"%016llx\",%s,"
+                         "\"uses\":%llu}\n"
+                       : "nonce %s epoch %u seq %016llx %s uses %llu\n",
+                  u.key_label.c_str(), u.epoch, static_cast<unsigned long long>(u.seq), what,
                   static_cast<unsigned long long>(u.uses));
+    }
   const auto& s = r.stats;
   const std::pair<const char*, uint64_t> fields[] = {
       {"frames", s.frames},
@@ -289,6 +298,8 @@ int main(int argc, char** argv) {
       {"nonces", s.nonces},
       {"nonce_repeats", s.nonce_repeats},
       {"replayed_records", s.replayed_records},
+      {"control_verified", s.control_verified},
+      {"control_duplicates", s.control_duplicates},
       {"errors", r.errors.size()},
   };
   std::string sum;

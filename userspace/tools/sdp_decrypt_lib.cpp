@@ -299,6 +299,7 @@ void Decoder::add_frame(int linktype, const uint8_t* d, size_t caplen, size_t wi
   fk.from_server = p[9] & SDP_F_FROM_SERVER;
   if (type != SDP_PKT_DATA) {
     st_.control_packets++;
+    control_packet(fk, p, l4.avail, l4.len, hlen);
     return;
   }
   st_.data_packets++;
@@ -308,6 +309,79 @@ void Decoder::add_frame(int linktype, const uint8_t* d, size_t caplen, size_t wi
   }
   if (l4.avail < hlen) return;  // header cut by the snaplen: nothing to place
   data_packet(fk, p, l4.avail, l4.len);
+}
+
+#ifdef SDP_CTRL_TRAILER_LEN
+// GMAC of a control packet: AES-GCM over an empty plaintext, nonce salt ||
+// ctrl_seq, AAD = the SDP bytes before the tag with 'check' read as zero.
+static bool gmac_ok(const DirKey& k, uint64_t ctrl_seq, const std::vector<uint8_t>& aad,
+                    const uint8_t* tag) {
+  uint8_t iv[SDP_GCM_IV_LEN], t[SDP_TLS_TAG_LEN], out[16];
+  sdp_record_iv(iv, k.salt.data(), ctrl_seq);
+  std::memcpy(t, tag, sizeof(t));
+  auto ctx = new_ctx();
+  int len = 0;
+  return EVP_DecryptInit_ex(ctx.get(), evp_cipher(k), nullptr, k.key.data(), iv) == 1 &&
+         EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, SDP_TLS_TAG_LEN, t) == 1 &&
+         EVP_DecryptFinal_ex(ctx.get(), out, &len) == 1;
+}
+#endif
+
+void Decoder::control_packet([[maybe_unused]] const FlowKey& fk, [[maybe_unused]] const uint8_t* p,
+                             [[maybe_unused]] size_t avail, [[maybe_unused]] size_t len,
+                             [[maybe_unused]] unsigned hlen) {
+#ifdef SDP_CTRL_TRAILER_LEN
+  uint8_t epoch = p[10];
+  std::string name = where() + (fk.from_server ? "server" : "client") + " control packet type 0x" +
+                     to_hex(std::span(p + 13, 1)) + " rpc " + std::to_string(fk.rpc_id);
+  if (!epoch) {
+    if (len != hlen) error(name + ": bytes after the header of a control packet without key");
+    return;
+  }
+  if (len != hlen + SDP_CTRL_TRAILER_LEN) {
+    error(name + ": " + std::to_string(len) + " bytes under epoch " + std::to_string(epoch) +
+          ", expected header + " + std::to_string(SDP_CTRL_TRAILER_LEN) + "-byte GMAC trailer");
+    return;
+  }
+  if (avail < len) return;  // cut by the snaplen (counted)
+  uint64_t cseq = sdp_get_be64(p + hlen), n = 0;
+  if (!sdp_ctrl_seq_counter(cseq, &n)) {
+    error(name + ": ctrl_seq 0x" + to_hex(std::span(p + hlen, 8)) + " without its top bit");
+    return;
+  }
+  std::vector<uint8_t> aad(p, p + hlen + SDP_CTRL_SEQ_LEN);
+  aad[16] = aad[17] = 0;  // 'check'
+  const uint8_t* tag = p + hlen + SDP_CTRL_SEQ_LEN;
+  const DirKey* key = nullptr;
+  bool any = false;
+  for (const auto& k : keys_)
+    if (k.epoch == epoch && k.from_server == fk.from_server) {
+      any = true;
+      if (gmac_ok(k, cseq, aad, tag)) {
+        key = &k;
+        break;
+      }
+    }
+  if (!key) {
+    error(name + (any ? ": GMAC tag fails under every key of epoch " : ": no key for epoch ") +
+          std::to_string(epoch) + (fk.from_server ? " server-to-client" : " client-to-server"));
+    return;
+  }
+  st_.control_verified++;
+  std::array<uint8_t, SDP_TLS_TAG_LEN> t;
+  std::memcpy(t.data(), tag, t.size());
+  auto [it, fresh] = nonces_.try_emplace({key->label, epoch, cseq}, NonceSeen{kControl, t});
+  if (fresh) return;
+  if (it->second.tag && *it->second.tag == t) {
+    st_.control_duplicates++;
+  } else {
+    it->second.uses++;
+    st_.nonce_repeats++;
+    error(name + ": nonce repeat: key " + key->label + " ctrl_seq " + std::to_string(n) +
+          " already authenticated another control packet");
+  }
+#endif
 }
 
 bool Decoder::covered(const Stream& s, uint64_t a, uint64_t b) const {
@@ -400,12 +474,7 @@ void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, siz
 
 Result Decoder::finish() {
   Result res;
-  struct NonceSeen {
-    size_t stream;
-    std::optional<std::array<uint8_t, SDP_TLS_TAG_LEN>> tag;
-    uint64_t uses = 1;
-  };
-  std::map<std::tuple<std::string, uint8_t, uint64_t>, NonceSeen> nonces;
+  auto& nonces = nonces_;
 
   for (size_t si = 0; si < streams_.size(); si++) {
     Stream& s = streams_[si];

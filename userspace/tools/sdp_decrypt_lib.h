@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -80,6 +81,9 @@ struct Stats {
   uint64_t nonce_repeats = 0;      // a (key, nonce) used by two messages with other content
   uint64_t replayed_records = 0;   // the same record bytes in two messages
   uint64_t messages = 0, complete_messages = 0;
+  // Control packets under a key (GMAC trailer): tags verified, and the
+  // same packet captured again (same ctrl_seq and tag).
+  uint64_t control_verified = 0, control_duplicates = 0;
 };
 
 struct Result {
@@ -128,6 +132,17 @@ class Decoder {
     bool broken = false;
   };
   void data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len);
+  void control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len,
+                      unsigned hlen);
+  // One use of a nonce: by record of message `stream`, or by a control
+  // packet (stream = kControl); the tag when captured.
+  static constexpr size_t kControl = SIZE_MAX;
+  struct NonceSeen {
+    size_t stream;
+    std::optional<std::array<uint8_t, 16>> tag;
+    uint64_t uses = 1;
+  };
+  std::map<std::tuple<std::string, uint8_t, uint64_t>, NonceSeen> nonces_;
   bool covered(const Stream& s, uint64_t a, uint64_t b) const;
   void error(const std::string& msg);
   std::string where() const;
