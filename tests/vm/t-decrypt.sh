@@ -138,7 +138,7 @@ key=$KD/nonce.key
 new_keyfile "$key" aes-gcm-128
 start_echo_server "$NS_A" --port 5100 --key-file "$key" --peer "$IP4_B:40100"
 pcap=$KD/nonces.pcap
-sdp_capture_start "$pcap" 128  # a one-byte message's packet is 112 bytes
+sdp_capture_start "$pcap" 128 bulk  # a one-byte message's packet is 112 bytes
 t0=$SECONDS
 out=$(in_b "$SDP_ECHO" client --server "$IP4_A" --port 5100 --local-port 40100 --key-file "$key" \
   --sizes 1 --count "$N" --concurrency 32) || fail "$N RPCs failed: $out"

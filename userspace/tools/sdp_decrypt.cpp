@@ -46,6 +46,12 @@ DESCRIPTION
     ID, length and the plaintext in hex (or the file it was written to with
     --out-dir). Plaintext (epoch 0) messages are printed as they are.
 
+    Control packets (GRANT, RESEND, UNKNOWN, BUSY, NEED_ACK, ACK) sent under
+    a key end in a GMAC trailer {ctrl_seq, tag} (docs/PROTOCOL.md, "Control
+    packet authentication"); each tag is verified with the sender's key of
+    the packet's epoch, and each ctrl_seq counts as a nonce of that key like
+    the record sequence numbers (control_verified, control_duplicates).
+
     Every (key, epoch, record sequence number) seen is remembered: a nonce
     that protects two messages with different content is a nonce repeat.
     The same record bytes in two messages (a replay) are counted as
