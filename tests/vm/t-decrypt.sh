@@ -23,6 +23,13 @@ KD=$(mktemp -d)
 # SDP_DECRYPT_SAVE=DIR (a host directory the VM can write, e.g. build/vm-out): keep the captures.
 save() { [[ -z ${SDP_DECRYPT_SAVE:-} ]] || cp "$@" "$SDP_DECRYPT_SAVE"/; }
 
+# check_control TAG SUMMARY: every control packet carried a GMAC tag that verified.
+check_control() {
+  local cv cp
+  cv=$(json_field "$2" control_verified) cp=$(json_field "$2" control_packets)
+  ((cp > 0 && cv == cp)) || fail "$1: $cv of $cp control packets with a verified GMAC tag"
+}
+
 # ---- 1. echo runs: every byte recovered ------------------------------------------------
 SIZES=(1 100 1400 65536 1048576)
 COUNT=5  # each size once per run
@@ -81,6 +88,7 @@ for cipher in aes-gcm-128 aes-gcm-256; do
     "$SDP_DECRYPT" --key-file "$key" --out-dir "$out_dir" --json "$pcap" >"$KD/list" 2>"$KD/err" ||
       fail "$tag: sdp-decrypt failed: $(cat "$KD/err")"
     summary=$(tail -1 "$KD/err")
+    check_control "$tag" "$summary"
     while IFS= read -r needle; do
       LC_ALL=C grep -a -q -F -e "$needle" "$out_dir"/*-request-*.bin ||
         fail "$tag: the plaintext check does not find a request's bytes in the decrypted requests"
@@ -153,15 +161,21 @@ t0=$SECONDS
 summary=$(tail -1 "$KD/err")
 note "sdp-decrypt took $((SECONDS - t0)) s: $summary"
 records=$((2 * N))  # every request and response: one record of one byte
+check_control "$N RPCs" "$summary"
 [[ $(json_field "$summary" nonce_repeats) == 0 ]] || fail "nonce repeats: $summary"
 nonces=$(json_field "$summary" nonces)
 ((nonces == $(wc -l <"$KD/nonces"))) || fail "summary says $nonces nonces, listed $(wc -l <"$KD/nonces")"
 ((nonces >= records)) || fail "$nonces distinct nonces for $records records sent"
+# Nonces = record sequence numbers + distinct ctrl_seqs (a control packet captured twice
+# is one nonce).
+ctrl=$(($(json_field "$summary" control_verified) - $(json_field "$summary" control_duplicates)))
+((nonces == records + ctrl)) ||
+  fail "$nonces nonces, expected $records records + $ctrl control packets: $summary"
 [[ $(json_field "$summary" complete_messages) == "$records" ]] ||
   fail "not every one of the $records messages was captured and authenticated: $summary"
 [[ $(json_field "$summary" verified_records) -ge $records ]] || fail "records not verified: $summary"
 grep -qv ' uses 1$' "$KD/nonces" && fail "a nonce listed with more than one use: $(grep -v ' uses 1$' "$KD/nonces" | head -1)"
-pass "$N RPCs: $records records, $nonces distinct (key, nonce) pairs, 0 repeats, every tag verified"
+pass "$N RPCs: $records records and $ctrl control packets, $nonces distinct (key, nonce) pairs, 0 repeats, every tag verified"
 
 # ---- 3. the worked example, sent by the module -----------------------------------------
 doc=$SDP_REPO/docs/PROTOCOL.md
