@@ -3,11 +3,13 @@
 # 1. encrypted echo runs (AES-128/256-GCM, IPv4/IPv6, 1 B .. 1 MiB) captured with
 #    tcpdump: the capture holds no plaintext, and sdp-decrypt recovers every
 #    request and response byte-exactly; a wrong key is an error;
-# 2. 100000 one-byte RPCs captured: no (key, nonce) pair repeats, and there are
-#    at least as many distinct nonces as records sent;
+# 2. 100000 one-byte RPCs captured: every record tag and control-packet GMAC
+#    verifies, no (key, nonce) pair repeats (record sequence numbers and
+#    ctrl_seqs), at least as many distinct nonces as records sent;
 # 3. the worked example of docs/PROTOCOL.md sent by a real client (its key and
 #    salt, message ID 5, "hello, SDP"): the module's record bytes equal the
-#    bytes OpenSSL computes for them, and the document's.
+#    bytes OpenSSL computes for them with the RPC id the module chose, and
+#    OpenSSL computes the document's bytes for the document's RPC id.
 # vm/run: --timeout 900 --memory 2G
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -192,17 +194,18 @@ grep -q "key \`000102030405060708090a0b0c0d0e0f\`, salt \`a0a1a2a3\`" <<<"$ex" &
   grep -q "message ID 5," <<<"$ex" && grep -q "the 10-byte message \`hello, SDP\`" <<<"$ex" ||
   fail "docs/PROTOCOL.md's worked example no longer has the inputs this test reproduces"
 [[ $doc_bytes =~ ^[0-9a-f]+$ ]] &&
-  [[ ${#doc_bytes} == $(((13 + 8 + 10 + 16) * 2)) || ${#doc_bytes} == $(((13 + 16 + 10 + 16) * 2)) ]] ||
+  [[ ${#doc_bytes} == $(((13 + 16 + 10 + 16) * 2)) ]] ||
   fail "cannot read the worked example's bytes from docs/PROTOCOL.md (got '$doc_bytes')"
-# The RPC id, if the example has one (when the framing header carries it).
+# The example's RPC id (the framing header carries it).
 doc_rpc=$(sed -n 's/.*RPC id `\(0x\)\{0,1\}\([0-9a-f]*\)`.*/\2/p' <<<"$ex" | head -1)
+[[ -n $doc_rpc ]] || fail "cannot read the worked example's RPC id from docs/PROTOCOL.md"
 key=$KD/example.key
 { echo "cipher aes-gcm-128"; echo "epoch 1"
   echo "client-to-server 000102030405060708090a0b0c0d0e0f a0a1a2a3"
   echo "server-to-client $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n') b0b1b2b3"; } >"$key"
 printf 'hello, SDP' >"$KD/hello"
 # Spec == OpenSSL: sealing the document's inputs gives the document's bytes.
-sealed=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 ${doc_rpc:+--rpc-id $((16#$doc_rpc))} \
+sealed=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 --rpc-id $((16#$doc_rpc)) \
   "$KD/hello") || fail "sdp-decrypt seal failed"
 [[ $sealed == "$doc_bytes" ]] || fail "OpenSSL seals the worked example to $sealed, the document says $doc_bytes"
 start_echo_server "$NS_A" --port 5200 --key-file "$key" --peer "$IP4_B:40200"
@@ -222,11 +225,11 @@ line=$(grep "\"dir\":\"request\",.*\"rpc_id\":$rpc," "$KD/example.json") ||
 [[ $line == *"\"plaintext_hex\":\"68656c6c6f2c20534450\""* ]] || fail "example plaintext: $line"
 wire=$(sed -n 's/.*"wire_hex":"\([0-9a-f]*\)".*/\1/p' <<<"$line")
 # Module == OpenSSL: the captured record equals what OpenSSL seals for the same
-# inputs and the RPC id the client chose (used only if the framing header has it).
+# inputs and the RPC id the module chose (RPC ids are not the application's to pick).
 expect=$("$SDP_DECRYPT" seal --key-file "$key" --c2s --msg-id 5 --rpc-id "$rpc" "$KD/hello")
 [[ $wire == "$expect" ]] || fail "module sent $wire for the worked example, OpenSSL computes $expect"
 if [[ $wire == "$doc_bytes" ]]; then
   pass "worked example: the module sent exactly the bytes of docs/PROTOCOL.md: $wire"
 else
-  pass "worked example: the module's record for rpc $rpc equals OpenSSL's recomputation for that RPC id ($wire); the document's bytes (RPC id ${doc_rpc:+0x}${doc_rpc:-none}) equal OpenSSL's for its inputs"
+  pass "worked example: the module's record for rpc $rpc equals OpenSSL's recomputation for that RPC id ($wire); the document's bytes (RPC id 0x$doc_rpc) equal OpenSSL's for its inputs"
 fi

@@ -16,6 +16,7 @@
 
 #include "sdp_args.h"
 #include "sdp_decrypt_lib.h"
+#include "sdp_record.h"
 
 namespace {
 
@@ -60,10 +61,10 @@ DESCRIPTION
     seal    prints, in hex, the wire stream (records) of MESSAGE-FILE's bytes
             sent as message --msg-id in the given direction under the key
             file's key, built with OpenSSL from docs/PROTOCOL.md: what a
-            correct sender puts on the wire. --rpc-id is used only when the
-            framing header carries the RPC id. --rec-app: application bytes
-            per record (default 16313, as the module picks them for a 64 KB
-            GSO limit).
+            correct sender puts on the wire. --rpc-id: the RPC id the
+            framing header carries (default 0). --rec-app: application bytes
+            per record (default and maximum 16368; the sender's choice is
+            the "rec_app" of sdp-decrypt --json).
 
 OPTIONS
     --key-file FILE  keys of one peer (format: libsdp sdp_socket.h
@@ -122,7 +123,7 @@ sdp::KeyMaterial load_keys(const std::string& path) {
 int run_seal(const std::vector<std::string>& args) {
   std::string key_file, file;
   int dir = -1;
-  uint64_t msg_id = 0, rpc_id = 0, rec_app = 16313;
+  uint64_t msg_id = 0, rpc_id = 0, rec_app = SDP_RECORD_APP_MAX;
   bool have_id = false;
   for (size_t i = 1; i < args.size(); i++) {
     const std::string& a = args[i];
@@ -142,7 +143,8 @@ int run_seal(const std::vector<std::string>& args) {
   }
   if (key_file.empty() || dir < 0 || !have_id || file.empty())
     usage_error("seal needs --key-file, --c2s or --s2c, --msg-id and a message file");
-  if (rec_app == 0 || rec_app > 65535) usage_error("--rec-app must be 1..65535");
+  if (rec_app == 0 || rec_app > SDP_RECORD_APP_MAX)
+    usage_error("--rec-app must be 1.." + std::to_string(SDP_RECORD_APP_MAX));
   std::ifstream in(file, std::ios::binary);
   if (!in) usage_error("cannot read " + file);
   std::vector<uint8_t> msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -251,10 +253,10 @@ int main(int argc, char** argv) {
     if (json) {
       std::printf(
           "{\"type\":\"message\",\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"rpc_id\":%llu,"
-          "\"epoch\":%u,\"msg_id\":%llu,\"length\":%u,\"records\":%u,\"packets\":%llu,"
+          "\"epoch\":%u,\"msg_id\":%llu,\"length\":%u,\"rec_app\":%u,\"records\":%u,\"packets\":%llu,"
           "\"duplicate_packets\":%llu,\"complete\":%s,\"key\":\"%s\",\"%s\":\"%s\"",
           dir, m.src.c_str(), m.dst.c_str(), static_cast<unsigned long long>(m.rpc_id), m.epoch,
-          static_cast<unsigned long long>(m.msg_id), m.msg_len, m.records,
+          static_cast<unsigned long long>(m.msg_id), m.msg_len, m.rec_app, m.records,
           static_cast<unsigned long long>(m.packets),
           static_cast<unsigned long long>(m.duplicate_packets), m.complete ? "true" : "false",
           m.key_label.c_str(), file.empty() ? "plaintext_hex" : "file", data.c_str());

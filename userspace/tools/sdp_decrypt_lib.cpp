@@ -18,28 +18,16 @@ namespace sdp::decrypt {
 
 namespace {
 
-static_assert(SDP_FRAME_LEN == 8 || SDP_FRAME_LEN == 16, "unknown framing header layout");
-
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
          static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
-void put_be32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; i--, v >>= 8) p[i] = static_cast<uint8_t>(v);
-}
 
 // The framing header at the start of record plaintexts (docs/PROTOCOL.md 6).
-std::array<uint8_t, SDP_FRAME_LEN> frame_bytes([[maybe_unused]] uint64_t rpc_id, uint32_t off,
-                                               uint32_t msg_len) {
+std::array<uint8_t, SDP_FRAME_LEN> frame_bytes(uint64_t rpc_id, uint32_t off, uint32_t msg_len) {
   std::array<uint8_t, SDP_FRAME_LEN> f{};
-  uint8_t* p = f.data();
-  if constexpr (SDP_FRAME_LEN == 16) {
-    sdp_put_be64(p, rpc_id);
-    p += 8;
-  }
-  put_be32(p, off);
-  put_be32(p + 4, msg_len);
+  sdp_record_frame(f.data(), rpc_id, off, msg_len);
   return f;
 }
 
@@ -311,7 +299,6 @@ void Decoder::add_frame(int linktype, const uint8_t* d, size_t caplen, size_t wi
   data_packet(fk, p, l4.avail, l4.len);
 }
 
-#ifdef SDP_CTRL_TRAILER_LEN
 // GMAC of a control packet: AES-GCM over an empty plaintext, nonce salt ||
 // ctrl_seq, AAD = the SDP bytes before the tag with 'check' read as zero.
 static bool gmac_ok(const DirKey& k, uint64_t ctrl_seq, const std::vector<uint8_t>& aad,
@@ -326,12 +313,9 @@ static bool gmac_ok(const DirKey& k, uint64_t ctrl_seq, const std::vector<uint8_
          EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, SDP_TLS_TAG_LEN, t) == 1 &&
          EVP_DecryptFinal_ex(ctx.get(), out, &len) == 1;
 }
-#endif
 
-void Decoder::control_packet([[maybe_unused]] const FlowKey& fk, [[maybe_unused]] const uint8_t* p,
-                             [[maybe_unused]] size_t avail, [[maybe_unused]] size_t len,
-                             [[maybe_unused]] unsigned hlen) {
-#ifdef SDP_CTRL_TRAILER_LEN
+void Decoder::control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len,
+                             unsigned hlen) {
   uint8_t epoch = p[10];
   std::string name = where() + (fk.from_server ? "server" : "client") + " control packet type 0x" +
                      to_hex(std::span(p + 13, 1)) + " rpc " + std::to_string(fk.rpc_id);
@@ -381,7 +365,6 @@ void Decoder::control_packet([[maybe_unused]] const FlowKey& fk, [[maybe_unused]
     error(name + ": nonce repeat: key " + key->label + " ctrl_seq " + std::to_string(n) +
           " already authenticated another control packet");
   }
-#endif
 }
 
 bool Decoder::covered(const Stream& s, uint64_t a, uint64_t b) const {

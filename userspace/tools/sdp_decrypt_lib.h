@@ -35,8 +35,7 @@ struct DirKey {
 std::vector<DirKey> dir_keys(const KeyMaterial& km, const std::string& name);
 
 // The wire stream (records back to back) of a message under `k`, exactly as
-// docs/PROTOCOL.md section 6 defines it. rpc_id is used only by formats whose
-// framing header carries it.
+// docs/PROTOCOL.md section 6 defines it (the framing header carries rpc_id).
 std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc_id,
                                   uint32_t rec_app, std::span<const uint8_t> plain);
 
