@@ -607,6 +607,30 @@ TEST(Decrypt, ControlPacketGmacAndCtrlSeqUniqueness) {
   EXPECT_NE(errors(r).find("GMAC trailer"), std::string::npos) << errors(r);
 }
 
+TEST(Decrypt, ControlPacketExampleOfTheRecordTests) {
+  // The GRANT of tests/unit/test_record.cpp (server port 5000 to client
+  // 40000, RPC id 0x1122334455667788, offset 0x20000, epoch 1, ctrl_seq 0)
+  // with its pinned GMAC tag under key 00..0f, salt a0a1a2a3: verified with
+  // those as the server-to-client key, rejected as anything else.
+  Bytes pkt = unhex(
+      "13889c40000000001001010090110000000000001122334455667788000200000000000080000000"
+      "00000000"
+      "daa1b278f89d74838a323017261881f2");
+  Flow sv;
+  sv.from_server = true;
+  DirKey s2c = make_key(false, true), c2s = make_key(false, false);
+  s2c.salt = c2s.salt;  // the example's salt a0a1a2a3
+  Capture c;
+  c.frames = {frame(c.dlt, sv, pkt)};
+  auto r = c.decode({s2c});
+  EXPECT_TRUE(r.errors.empty()) << errors(r);
+  EXPECT_EQ(r.stats.control_verified, 1u);
+  ASSERT_EQ(r.nonces.size(), 1u);
+  EXPECT_EQ(r.nonces[0].seq, 1ULL << 63);
+  r = c.decode({c2s});  // a client-to-server key does not sign server packets
+  EXPECT_NE(errors(r).find("no key for epoch 1 server-to-client"), std::string::npos) << errors(r);
+}
+
 // The command line: exit 0 on a clean capture, 1 on a flipped bit, 2 on a
 // bad key file; the message line carries the plaintext in hex.
 TEST(Decrypt, CommandLine) {
