@@ -127,3 +127,37 @@ sdp_dump_stats() {
     ip netns exec "$ns" awk '$2 != 0' /proc/net/sdp_stats | paste -sd' ' >&2
   done
 }
+
+# sdp_capture_start PCAP [SNAPLEN [bulk]]: tcpdump on the client's veth end (netns sdpb) into
+# PCAP, returning once it captures (it pings the server side until a packet is in the file).
+# bulk: buffered capture for many packets (no per-packet wakeup and write, which cost most
+# of the CPU under TCG); returns once tcpdump listens, and sdp_capture_stop waits 2.5 s for
+# the last packets to reach the file.
+# sdp_capture_stop: stop it; fails if the kernel dropped any packet of the capture.
+sdp_capture_start() {
+  need_cmd tcpdump
+  local live=(-U --immediate-mode)
+  SDP_CAPTURE_LINGER=0.5
+  # Buffered, tcpdump gets packets when a ring block fills or its 1 s timeout retires it.
+  [[ ${3:-} == bulk ]] && live=() SDP_CAPTURE_LINGER=2.5
+  SDP_CAPTURE_ERR=$(mktemp)
+  ip netns exec "$NS_B" tcpdump -i "$VETH_B" -w "$1" -s "${2:-0}" -B 65536 "${live[@]}" \
+    2>"$SDP_CAPTURE_ERR" &
+  SDP_CAPTURE_PID=$!
+  on_exit "kill $SDP_CAPTURE_PID 2>/dev/null || true"
+  wait_for 30 grep -q "^tcpdump: listening on" "$SDP_CAPTURE_ERR"
+  [[ ${3:-} == bulk ]] || wait_for 30 _sdp_captured "$1"
+}
+_sdp_captured() {
+  in_b busybox ping -c1 -W1 "$IP4_A" >/dev/null 2>&1
+  (($(stat -c %s "$1") > 100))
+}
+sdp_capture_stop() {
+  sleep "$SDP_CAPTURE_LINGER"
+  kill "$SDP_CAPTURE_PID"
+  wait "$SDP_CAPTURE_PID" || true
+  local dropped
+  dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$SDP_CAPTURE_ERR")
+  [[ -n $dropped ]] || fail "tcpdump printed no statistics: $(cat "$SDP_CAPTURE_ERR")"
+  ((dropped == 0)) || fail "tcpdump: $dropped packets dropped by the kernel: the capture is incomplete"
+}
