@@ -228,7 +228,6 @@ struct sdp_client_win {
 #define SDP_MAX_CLIENT_WINDOWS	4096
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
-#define SDP_MAX_AUTH_FAILURES	3
 #define SDP_MAX_LIVE_RESTARTS	8
 
 struct sdp_sock {

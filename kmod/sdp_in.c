@@ -128,25 +128,20 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 
 /*
  * A record of the incoming message failed authentication; what arrived of
- * the message was discarded. A request that never authenticated is
- * forgotten: a client with a wrong key gets only UNKNOWN, which does not
- * keep its RPC alive, so the RPC fails with ETIMEDOUT. After
- * SDP_MAX_AUTH_FAILURES a client fails the RPC with EBADMSG and a server
- * drops it.
+ * the message was discarded and retransmission fills it again. Anyone can
+ * inject such a packet, so it must not end a legitimate RPC: a client RPC
+ * goes on (unauthenticated bytes do not keep it alive either: a response
+ * that never authenticates ends in the timeout, reported as EBADMSG), and a
+ * server forgets only a request that never authenticated (its id is not
+ * recorded yet, so the client's restart is accepted).
  */
 static void sdp_auth_failed(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 {
-	struct net *net = sock_net(sdp_to_sk(ssk));
-
-	rpc->auth_failures++;
-	if (rpc->is_client) {
-		if (rpc->auth_failures >= SDP_MAX_AUTH_FAILURES)
-			sdp_rpc_fail(ssk, rpc, EBADMSG);
-		return;
-	}
-	if (rpc->in->msg_id == U64_MAX ||
-	    rpc->auth_failures >= SDP_MAX_AUTH_FAILURES) {
-		sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
+	if (rpc->auth_failures < U8_MAX)
+		rpc->auth_failures++;
+	if (!rpc->is_client && rpc->in->msg_id == U64_MAX) {
+		sdp_count(sock_net(sdp_to_sk(ssk)),
+			  SDP_CNT_SERVER_RPCS_ABORTED, 1);
 		sdp_rpc_free(ssk, rpc);
 	}
 }
@@ -211,7 +206,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	struct net *net = sock_net(sdp_to_sk(ssk));
 	enum sdp_drop_reason r;
 	struct sdp_msgin *in;
-	u32 end = pi->seq + pi->payload_len, newb = 0;
+	u32 end = pi->seq + pi->payload_len, newb = 0, opened;
 
 	if (!rpc) {
 		if (pi->flags & SDP_F_FROM_SERVER)
@@ -220,7 +215,9 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		if (!rpc)
 			return r;
 	}
-	sdp_rpc_heard(rpc);
+	/* With a key, only authenticated records show the peer alive. */
+	if (!pi->epoch)
+		sdp_rpc_heard(rpc);
 	if (rpc->is_client) {
 		if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
 			return SDP_DROP_DUPLICATE;
@@ -265,8 +262,12 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 			return SDP_DROP_BAD_OFFSET;
 		}
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
-		sdp_rpc_progress(rpc);
+		if (!in->epoch)
+			sdp_rpc_progress(rpc);
+		opened = in->opened;
 		r = sdp_msgin_open_records(ssk, rpc, pi->seq, end);
+		if (!r && in->opened > opened)
+			sdp_rpc_progress(rpc);
 		if (r == SDP_DROP_AUTH_FAILED) {
 			sdp_auth_failed(ssk, rpc);
 			return r;

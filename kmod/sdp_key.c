@@ -321,7 +321,11 @@ static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	bitmap_zero(in->opened_map, in->nrec);
 	in->opened = 0;
-	in->msg_id = U64_MAX;
+	/*
+	 * An authenticated message id stays: the retransmitted records are
+	 * checked against it, and the replay window is not asked again (it
+	 * would call the message's own retransmission a replay).
+	 */
 }
 
 /*

@@ -61,7 +61,9 @@ void sdp_timer_fn(struct timer_list *t)
 			continue;	/* the application holds it */
 		if (time_after_eq(now, rpc->last_heard + timeout)) {
 			if (rpc->is_client) {
-				sdp_rpc_fail(ssk, rpc, ETIMEDOUT);
+				/* Silent, or only unauthentic responses. */
+				sdp_rpc_fail(ssk, rpc, rpc->auth_failures ?
+					     EBADMSG : ETIMEDOUT);
 			} else {
 				sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
 				sdp_rpc_free(ssk, rpc);
