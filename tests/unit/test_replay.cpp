@@ -207,6 +207,17 @@ TEST(ReplayFlips, SampleOfAPartialRecordAndOfPlaintext) {
   EXPECT_EQ(sample_flips(c, 10, 1), all_flips(c.size()));
 }
 
+TEST(ReplayFlips, WholeRecords) {
+  constexpr uint16_t rec = 100;
+  constexpr uint32_t stride = rec + SDP_RECORD_OVERHEAD;
+  EXPECT_TRUE(whole_records(data_packet(4 * rec, rec, stride, 2 * stride, 1)));
+  EXPECT_TRUE(whole_records(data_packet(3 * rec + 5, rec, 3 * stride, 5 + SDP_RECORD_OVERHEAD, 1)));
+  EXPECT_FALSE(whole_records(data_packet(4 * rec, rec, stride, 2 * stride - 1, 1)));
+  EXPECT_FALSE(whole_records(data_packet(4 * rec, rec, stride + 1, stride, 1)));
+  EXPECT_FALSE(whole_records(data_packet(4 * rec, 0, 0, 100, 0)));
+  EXPECT_FALSE(whole_records(ctrl_packet(SDP_PKT_GRANT)));
+}
+
 TEST(ReplayParse, FlipTypeAndPort) {
   EXPECT_EQ(parse_flip("41:3"), (Flip{41, 3}));
   for (const char* bad : {"41", "41:8", ":1", "a:1", "1:-1", "", "1:2:3"})
@@ -221,7 +232,8 @@ TEST(ReplayParse, FlipTypeAndPort) {
   auto p = ctrl_packet(SDP_PKT_ACK);
   set_dport(p, 5001);
   EXPECT_EQ(summarize(p).dport, 5001);
-  EXPECT_EQ(summarize(p).rpc_id, 9u);
+  set_rpc_id(p, 0x0102030405060708ULL);
+  EXPECT_EQ(summarize(p).rpc_id, 0x0102030405060708ULL);
   EXPECT_EQ(summarize(p).type, SDP_PKT_ACK);
 }
 

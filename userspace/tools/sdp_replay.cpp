@@ -40,7 +40,9 @@ DESCRIPTION
     list    prints one JSON line per SDP packet of the capture PCAP (a
             libpcap file, e.g. from tcpdump -s 0): its index (from 0, in
             capture order, counting SDP packets only), addresses, type,
-            ports, flags, epoch, rpc id, seq, msg_len, rec_plain and length.
+            ports, flags, epoch, rpc id, seq, msg_len, rec_plain, whether
+            its payload is whole TLS records (authenticated on arrival) and
+            its length.
 
     send    sends the selected packets again through a raw IP socket of
             the packet's family (IPv4 or IPv6): the SDP bytes exactly as
@@ -75,13 +77,15 @@ MUTATION (default: none, packets go out as captured)
                     payload bits drawn with --seed
     --seed N        seed of --flip-sample and --shuffle (default 1)
     --dport N       rewrite the destination port (to hit another socket)
+    --rpc-id N      rewrite the RPC id (to aim at a live RPC)
 
 ORDER AND TIMING
     --reverse       send the selected packets in reverse capture order
     --shuffle       send them in an order drawn with --seed
     --repeat N      send the whole selection N times (default 1)
     --delay-ms N    wait N ms before sending
-    --gap-us N      wait N us after each packet (default 20)
+    --gap-us N      wait N us after each packet (default 0: a full socket
+                    buffer makes sdp-replay wait and retry, never drop)
 
 OTHER
     --proto N       IP protocol of SDP (default: the loaded module's
@@ -155,8 +159,9 @@ struct Options {
   std::optional<size_t> flip_sample;
   uint64_t seed = 1;
   std::optional<uint16_t> dport;
+  std::optional<uint64_t> rpc_id;
   bool reverse = false, shuffle = false, dry_run = false;
-  uint64_t repeat = 1, delay_ms = 0, gap_us = 20;
+  uint64_t repeat = 1, delay_ms = 0, gap_us = 0;
 };
 
 // A raw socket per (family, source address), bound to that address.
@@ -248,6 +253,7 @@ int run_send(const Options& o) {
   uint64_t sent = 0, bytes = 0;
   auto emit = [&](const Captured& c, std::vector<uint8_t> b) {
     if (o.dport) set_dport(b, *o.dport);
+    if (o.rpc_id) set_rpc_id(b, *o.rpc_id);
     if (!o.dry_run) {
       if (!senders.send(c, b))
         throw std::system_error(errno, std::generic_category(),
@@ -346,6 +352,8 @@ int main(int argc, char** argv) {
       uint64_t p = number(value(), "port", 65535);
       if (!p) usage_error("--dport must be 1..65535");
       o.dport = static_cast<uint16_t>(p);
+    } else if (a == "--rpc-id") {
+      o.rpc_id = number(value(), "RPC id", UINT64_MAX);
     } else if (a == "--reverse") {
       o.reverse = true;
     } else if (a == "--shuffle") {

@@ -243,6 +243,27 @@ void set_dport(std::vector<uint8_t>& sdp, uint16_t port) {
   sdp[3] = static_cast<uint8_t>(port);
 }
 
+void set_rpc_id(std::vector<uint8_t>& sdp, uint64_t id) {
+  if (sdp.size() < sizeof(sdp_common_hdr)) throw std::out_of_range("packet too short for an RPC id");
+  sdp_put_be64(&sdp[20], id);
+}
+
+bool whole_records(std::span<const uint8_t> sdp) {
+  Summary s = summarize(sdp);
+  if (s.type != SDP_PKT_DATA || !s.hdr_len || !s.epoch || !s.rec_plain ||
+      !sdp_record_fits(s.msg_len, s.rec_plain))
+    return false;
+  uint64_t end = uint64_t{s.seq} + (sdp.size() - s.hdr_len);
+  sdp_record_geom first, last;
+  uint32_t k0 = sdp_record_index_at(s.seq, s.rec_plain);
+  if (end == s.seq || !sdp_record_locate(s.msg_len, s.rec_plain, k0, &first) ||
+      first.wire_off != s.seq)
+    return false;
+  uint32_t k1 = sdp_record_index_at(static_cast<uint32_t>(end - 1), s.rec_plain);
+  return sdp_record_locate(s.msg_len, s.rec_plain, k1, &last) &&
+         uint64_t{last.wire_off} + last.wire_len == end;
+}
+
 std::string address_string(int family, const in6_addr& a) {
   char b[INET6_ADDRSTRLEN] = "";
   inet_ntop(family, &a, b, sizeof(b));
@@ -255,11 +276,11 @@ std::string describe_json(const Captured& c) {
   std::snprintf(b, sizeof(b),
                 "{\"index\":%zu,\"family\":%d,\"src\":\"%s\",\"dst\":\"%s\",\"type\":\"%s\","
                 "\"sport\":%u,\"dport\":%u,\"flags\":%u,\"epoch\":%u,\"rpc_id\":%llu,\"seq\":%u,"
-                "\"msg_len\":%u,\"rec_plain\":%u,\"len\":%zu}",
+                "\"msg_len\":%u,\"rec_plain\":%u,\"whole_records\":%s,\"len\":%zu}",
                 c.index, c.family == AF_INET ? 4 : 6, address_string(c.family, c.src).c_str(),
                 address_string(c.family, c.dst).c_str(), type_name(s.type).c_str(), s.sport,
                 s.dport, s.flags, s.epoch, static_cast<unsigned long long>(s.rpc_id), s.seq,
-                s.msg_len, s.rec_plain, c.sdp.size());
+                s.msg_len, s.rec_plain, whole_records(c.sdp) ? "true" : "false", c.sdp.size());
   return b;
 }
 

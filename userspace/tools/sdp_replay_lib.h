@@ -80,8 +80,16 @@ std::vector<uint8_t> flipped(std::span<const uint8_t> sdp, Flip f);
 // Parse "BYTE:BIT" (BIT 0..7). Throws std::invalid_argument.
 Flip parse_flip(const std::string& s);
 
-// Rewrite the destination port (bytes 2..3 of the common header).
+// Rewrite the destination port (bytes 2..3 of the common header) / the
+// RPC id (bytes 20..27).
 void set_dport(std::vector<uint8_t>& sdp, uint16_t port);
+void set_rpc_id(std::vector<uint8_t>& sdp, uint64_t id);
+
+// Does this DATA packet's payload consist of whole TLS records (it starts
+// at a record's first byte and ends at a record's last)? Such a packet is
+// authenticated (or not) on arrival; a packet with part of a record waits
+// in the receiver's reassembly until the rest arrives.
+bool whole_records(std::span<const uint8_t> sdp);
 
 std::string address_string(int family, const in6_addr& a);
 
