@@ -75,10 +75,9 @@ inject() {
   shift 3
   local s0 s1
   s0=$(mktemp) s1=$(mktemp)
-  settle "$to"
   snap "$to" "$s0"
   out=$(ip netns exec "$from" "$SDP_REPLAY" send "$PCAP" "$@") || fail "$label: sdp-replay send $* failed: $out"
-  settle "$to"
+  sleep 0.3 # the raw socket hands packets to veth synchronously; let softirqs finish
   snap "$to" "$s1"
   SENT=$(json_field "$out" sent)
   RX=$(delta "$s0" "$s1" rx_packets)
@@ -86,7 +85,7 @@ inject() {
   REASONS=$(drop_reasons "$s0" "$s1")
   STARTED=$(delta "$s0" "$s1" server_rpcs_started)
   DELIVERED=$(($(delta "$s0" "$s1" requests_delivered) + $(delta "$s0" "$s1" responses_delivered)))
-  note "$label: $out -> $to rx=$RX drops=$DROPS [$REASONS] started=$STARTED delivered=$DELIVERED"
+  note "[${SECONDS}s] $label: $out -> $to rx=$RX drops=$DROPS [$REASONS] started=$STARTED delivered=$DELIVERED"
   CHANGED=$(awk 'NR == FNR { a[$1] = $2; next } $2 != a[$1] { printf "%s%+d ", $1, $2 - a[$1] }' "$s0" "$s1")
   rm -f "$s0" "$s1"
   ((SENT > 0)) || fail "$label: nothing selected to send"
@@ -136,3 +135,32 @@ pick_len() {
 
 # first_of LIST: the first element of a comma-separated list.
 first_of() { echo "${1%%,*}"; }
+
+# A client kept waiting: the server process ($SERVER_PID) is stopped
+# (SIGSTOP) while the client ($CLIENT, output in $KD/client.out) waits for a
+# response, so both sockets stay alive with their receive state.
+# stop_at N: stop the server process as soon as it has been handed N
+# requests. One shell busy-polls inside netns A without forking (read
+# builtin), so the stop comes within a millisecond of the Nth request.
+_poller() {
+  in_a timeout 120 bash -c "while :; do
+      while read -r k v; do [[ \$k == requests_delivered ]] && break; done </proc/net/sdp_stats
+      ((v >= $1)) && break
+    done; kill -STOP $SERVER_PID"
+}
+stop_at() {
+  _poller "$1" || fail "the server was not handed $1 requests within 120 s"
+}
+# resume_one: let the server answer the waiting RPC and stop it at the next
+# request, so the client (whose receive timeout is 30 s) keeps waiting.
+resume_one() {
+  local n p
+  n=$(sdp_stat "$NS_A" requests_delivered)
+  _poller $((n + 1)) &
+  p=$!
+  sleep 0.5 # the poller runs before the server does
+  kill -CONT "$SERVER_PID"
+  wait "$p" || fail "the server was not handed request $((n + 1)) within 120 s"
+  kill -0 "$CLIENT" 2>/dev/null || fail "the client finished early: $(cat "$KD/client.out")"
+}
+
