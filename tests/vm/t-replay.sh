@@ -16,6 +16,7 @@
 # the same client (keys come per socket from a handshake); what protects it
 # is that the records and the control packets' GMAC tags are under keys
 # that socket does not have.
+# (e) repeats (a) and (c) over IPv6 on a finished session.
 # Not covered here: replay after a rekey (sdp-echo installs keys only at
 # start; see the report of the tamper branch).
 # vm/run: --timeout 900
@@ -113,6 +114,26 @@ stop_echo_server
 reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
 ((reqs == 0)) || FAILED+=("the other socket was handed $reqs replayed requests")
 for k in replay ctrl_replay old_rpc; do note "server drop_$k total: $(sdp_stat "$NS_A" drop_$k)"; done
+
+# (e) IPv6: a finished session over IPv6, replayed as-is and shuffled.
+rkeyfile "$KD/k6" 1
+start_echo_server "$NS_A" --port 5002 -6 --key-file "$KD/k6" --peer "[$IP6_B]:40001"
+PCAP=$KD/cap6.pcap
+rcapture_start "$PCAP"
+out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5002 --local-port 40001 --key-file "$KD/k6" \
+  --sizes 100,1400,64K --count 9) || fail "IPv6 echo failed: $out"
+rcapture_stop
+replay6() {
+  inject "$NS_B" "$NS_A" "$@"
+  if (expect_all_dropped "$1" &&
+    expect_reasons_within "$1" old_rpc replay too_old ctrl_replay ctrl_too_old duplicate unknown_rpc); then :
+  else FAILED+=("$1"); fi
+}
+replay6 "(e) IPv6 as-is to the server" --src "$IP6_B"
+replay6 "(e) IPv6 shuffled to the server" --src "$IP6_B" --shuffle --seed 3
+stop_echo_server
+reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
+((reqs == 9)) || FAILED+=("IPv6 server got $reqs requests, expected exactly 9")
 
 if ((${#FAILED[@]})); then
   printf 'failed check: %s\n' "${FAILED[@]}" >&2
