@@ -164,3 +164,24 @@ resume_one() {
   kill -0 "$CLIENT" 2>/dev/null || fail "the client finished early: $(cat "$KD/client.out")"
 }
 
+
+# finish_session: resume the server; the client's $COUNT RPCs must all
+# complete exactly once with the right bytes, and the server must have been
+# handed exactly $COUNT requests, none twice. Failures go to FAILED.
+finish_session() {
+  local rc=0 out reqs
+  kill -CONT "$SERVER_PID"
+  wait "$CLIENT" || rc=$?
+  out=$(cat "$KD/client.out")
+  note "client: $out $(head -5 "$KD/client.err" | tr '\n' ' ')"
+  if ((rc != 0)) || [[ $(json_field "$out" ok) != "$COUNT" ]]; then
+    FAILED+=("the client's RPCs did not all complete exactly once after the injections (exit $rc)")
+  else
+    pass "the client's $COUNT RPCs completed exactly once with the right bytes"
+  fi
+  [[ $(json_field "$out" duplicates) == 0 && $(json_field "$out" mismatched) == 0 ]] ||
+    FAILED+=("the client saw duplicate or altered responses: $out")
+  stop_echo_server
+  reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
+  ((reqs == COUNT)) || FAILED+=("server was handed $reqs requests, expected exactly $COUNT")
+}

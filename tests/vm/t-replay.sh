@@ -94,21 +94,7 @@ fi
 
 # The session completes: every RPC exactly once, right bytes, both servers
 # handed exactly what the legitimate client sent.
-kill -CONT "$SERVER_PID"
-rc=0
-wait "$CLIENT" || rc=$?
-out=$(cat "$KD/client.out")
-note "client: $out $(head -5 "$KD/client.err" | tr '\n' ' ')"
-if ((rc != 0)) || [[ $(json_field "$out" ok) != "$COUNT" ]]; then
-  FAILED+=("the client's RPCs did not all complete exactly once (exit $rc)")
-else
-  pass "the client's $COUNT RPCs completed exactly once with the right bytes"
-fi
-[[ $(json_field "$out" duplicates) == 0 && $(json_field "$out" mismatched) == 0 ]] ||
-  FAILED+=("the client saw duplicate or altered responses: $out")
-stop_echo_server
-reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
-((reqs == COUNT)) || FAILED+=("server got $reqs requests, expected exactly $COUNT")
+finish_session
 ECHO_PID=$OTHER_PID ECHO_OUT=$OTHER_OUT
 stop_echo_server
 reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
