@@ -139,7 +139,12 @@ static void sdp_auth_failed(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 {
 	if (rpc->auth_failures < U8_MAX)
 		rpc->auth_failures++;
-	if (!rpc->is_client && rpc->in->msg_id == U64_MAX) {
+	if (rpc->in->msg_id != U64_MAX)
+		return;
+	if (rpc->is_client) {
+		/* Its geometry may be forged too: the next packet sets it. */
+		sdp_msgin_free(ssk, rpc);
+	} else {
 		sdp_count(sock_net(sdp_to_sk(ssk)),
 			  SDP_CNT_SERVER_RPCS_ABORTED, 1);
 		sdp_rpc_free(ssk, rpc);
@@ -231,8 +236,21 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	}
 	in = rpc->in;
 	if (pi->msg_len != in->len || pi->rec_plain != in->rec_plain ||
-	    pi->epoch != in->epoch)
-		return SDP_DROP_MISMATCH;
+	    pi->epoch != in->epoch) {
+		/*
+		 * Under a key, a message none of whose records authenticated
+		 * yet may have been started by a forged packet: its geometry
+		 * is worth no more than this packet's, so start over with it
+		 * rather than refuse the real sender for good.
+		 */
+		if ((!in->epoch && !pi->epoch) || in->msg_id != U64_MAX)
+			return SDP_DROP_MISMATCH;
+		sdp_msgin_free(ssk, rpc);
+		r = sdp_msgin_new(ssk, rpc, pi);
+		if (r)
+			return r;
+		in = rpc->in;
+	}
 	if (pi->incoming > in->granted)
 		in->granted = min(pi->incoming, in->wire_len);
 
