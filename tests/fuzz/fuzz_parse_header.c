@@ -24,6 +24,7 @@ static void check_accepted(const u8 *buf, size_t len, size_t pkt_len,
 			   u32 overhead, const struct sdp_pkt_info *pi)
 {
 	struct sdp_common_hdr rebuilt;
+	u32 ctrl_payload;
 	u64 wire;
 
 	CHECK(pi->hdr_len == sdp_hdr_len(pi->type));
@@ -40,6 +41,19 @@ static void check_accepted(const u8 *buf, size_t len, size_t pkt_len,
 	rebuilt.check = ((const struct sdp_common_hdr *)buf)->check;
 	CHECK(!memcmp(&rebuilt, buf, sizeof(rebuilt)));
 
+	/* Control packets: the GMAC trailer exactly when keyed. */
+	ctrl_payload = pi->epoch ? SDP_CTRL_TRAILER_LEN : 0;
+	if (pi->type != SDP_PKT_DATA) {
+		__be64 wire_seq = 0;
+
+		CHECK(len >= sdp_linear_len(pi->type, pi->epoch));
+		if (pi->epoch)
+			memcpy(&wire_seq, buf + pi->hdr_len, sizeof(wire_seq));
+		CHECK(pi->epoch ? (pi->ctrl_seq & SDP_CTRL_SEQ_BIT) &&
+			 pi->ctrl_seq == be64_to_cpu(wire_seq) :
+			 pi->ctrl_seq == 0);
+	}
+
 	switch (pi->type) {
 	case SDP_PKT_DATA:
 		CHECK(pi->msg_len <= SDP_MAX_MESSAGE);
@@ -53,18 +67,18 @@ static void check_accepted(const u8 *buf, size_t len, size_t pkt_len,
 		CHECK(pi->offset == 0 && pi->length == 0);
 		break;
 	case SDP_PKT_GRANT:
-		CHECK(pi->seq == 0 && pi->payload_len == 0);
+		CHECK(pi->seq == 0 && pi->payload_len == ctrl_payload);
 		CHECK(pi->offset == be32_to_cpu(((const struct sdp_grant_hdr *)
 						 buf)->offset));
 		CHECK(pi->length == 0 && pi->msg_len == 0);
 		break;
 	case SDP_PKT_RESEND:
-		CHECK(pi->seq == 0 && pi->payload_len == 0);
+		CHECK(pi->seq == 0 && pi->payload_len == ctrl_payload);
 		CHECK((u64)pi->offset + pi->length <= 2ULL * SDP_MAX_MESSAGE);
 		CHECK(pi->msg_len == 0);
 		break;
 	default:
-		CHECK(pi->seq == 0 && pi->payload_len == 0);
+		CHECK(pi->seq == 0 && pi->payload_len == ctrl_payload);
 		CHECK(pi->offset == 0 && pi->length == 0 && pi->msg_len == 0);
 		break;
 	}
@@ -116,9 +130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(sdp_parse_header(buf, len, pkt_len, overhead, &again) == r);
 	if (r == SDP_DROP_NONE) {
 		CHECK(!memcmp(&pi, &again, sizeof(pi)));
-		if (len > pi.hdr_len)
-			CHECK(sdp_parse_header(buf, pi.hdr_len, pkt_len,
-					       overhead, &again) == r);
+		if (len > sdp_linear_len(pi.type, pi.epoch))
+			CHECK(sdp_parse_header(buf,
+					       sdp_linear_len(pi.type, pi.epoch),
+					       pkt_len, overhead, &again) == r);
 	}
 	free(buf);
 	return 0;

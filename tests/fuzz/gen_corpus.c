@@ -46,6 +46,23 @@ static void header(const char *name, u8 type, u8 epoch, u32 seq, u32 extra,
 	put("parse_header", name, b, 4 + hlen);
 }
 
+/* A control packet under a key: header, ctrl_seq, a (wrong) GMAC tag. */
+static void ctrl_keyed(const char *name, u8 type)
+{
+	u8 b[4 + 64];
+	unsigned int hlen = sdp_hdr_len(type);
+	struct sdp_ctrl_trailer *t;
+
+	memset(b, 0, sizeof(b));
+	b[0] = 1;
+	sdp_build_common((struct sdp_common_hdr *)(b + 4), type, 40000, 7000,
+			 0x1234, SDP_F_FROM_SERVER, 3, 0);
+	t = (struct sdp_ctrl_trailer *)(b + 4 + hlen);
+	t->ctrl_seq = cpu_to_be64(SDP_CTRL_SEQ_BIT | 77);
+	memset(t->tag, 0xa5, sizeof(t->tag));
+	put("parse_header", name, b, 4 + hlen + SDP_CTRL_TRAILER_LEN);
+}
+
 static void fill_data_plain(u8 *h)
 {
 	struct sdp_data_hdr *d = (struct sdp_data_hdr *)h;
@@ -216,6 +233,8 @@ int main(int argc, char **argv)
 	header("need_ack", SDP_PKT_NEED_ACK, 0, 0, 0, NULL);
 	header("ack", SDP_PKT_ACK, 2, 0, 0, NULL);
 	header("bad_version", SDP_PKT_ACK, 0, 0, 0, fill_bad_version);
+	ctrl_keyed("grant_keyed", SDP_PKT_GRANT);
+	ctrl_keyed("busy_keyed", SDP_PKT_BUSY);
 	memset(junk, 0, sizeof(junk));
 	put("parse_header", "zeros", junk, sizeof(junk));
 

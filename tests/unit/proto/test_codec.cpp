@@ -384,6 +384,38 @@ TEST(CodecDrop, ControlPayload) {
   }
 }
 
+// Under a key (epoch != 0) a control packet carries exactly the 24-byte
+// trailer {ctrl_seq with its top bit set, GMAC tag}; the parser needs it
+// linear (sdp_linear_len) and reports ctrl_seq; the tag is the caller's.
+TEST(CodecCtrlTrailer, KeyedControlPackets) {
+  for (u8 type : kAllTypes) {
+    if (type == SDP_PKT_DATA)
+      continue;
+    EXPECT_EQ(sdp_linear_len(type, 0), sdp_hdr_len(type));
+    EXPECT_EQ(sdp_linear_len(type, 1), sdp_hdr_len(type) + SDP_CTRL_TRAILER_LEN);
+    u8 flags = type == SDP_PKT_ACK ? 0 : SDP_F_FROM_SERVER;
+    Pkt p(type, SDP_CTRL_TRAILER_LEN, flags, 1);
+    u8 *t = p.b.data() + sdp_hdr_len(type);
+    const u64 seq = SDP_CTRL_SEQ_BIT | 0x0102030405ULL;
+    for (int i = 0; i < 8; i++) t[i] = static_cast<u8>(seq >> (56 - 8 * i));
+    sdp_pkt_info pi;
+    ASSERT_EQ(p.parse(&pi), SDP_DROP_NONE) << int(type);
+    EXPECT_EQ(pi.ctrl_seq, seq);
+    EXPECT_EQ(pi.payload_len, SDP_CTRL_TRAILER_LEN);
+    // Only the header linear: the trailer is needed.
+    EXPECT_EQ(sdp_parse_header(p.b.data(), sdp_hdr_len(type), p.b.size(), 0, &pi),
+              SDP_DROP_TRUNCATED);
+    // A record sequence number (top bit clear) is no ctrl_seq.
+    t[0] &= 0x7f;
+    EXPECT_EQ(p.parse(), SDP_DROP_BAD_HEADER);
+    // Keyed without the trailer, or with more than it.
+    EXPECT_EQ(Pkt(type, 0, flags, 1).parse(), SDP_DROP_BAD_LENGTH);
+    EXPECT_EQ(Pkt(type, SDP_CTRL_TRAILER_LEN + 1, flags, 1).parse(), SDP_DROP_BAD_LENGTH);
+    // Without a key, a trailer is payload it must not have.
+    EXPECT_EQ(Pkt(type, SDP_CTRL_TRAILER_LEN, flags, 0).parse(), SDP_DROP_BAD_LENGTH);
+  }
+}
+
 TEST(CodecDrop, DataLength) {
   {
     Pkt p(SDP_PKT_DATA, 10);
