@@ -208,6 +208,8 @@ struct sdp_rpc {
 	u8 probes;			/* probes sent without progress */
 	u8 auth_failures;		/* records of 'in' that failed AEAD */
 	u8 restarts;			/* client: request restarts (UNKNOWN) */
+	bool in_msg_id_known;		/* 'in' authenticated once under ... */
+	u64 in_msg_id;			/* ... this message id: it stays */
 	struct sdp_msgout out;		/* request (client) / response (server) */
 	struct sdp_msgin *in;		/* response (client) / request (server) */
 };

@@ -116,7 +116,12 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	in->rec_plain = pi->rec_plain;
 	in->epoch = pi->epoch;
 	in->nrec = nrec;
-	in->msg_id = U64_MAX;
+	/*
+	 * A message started over (a client's restart, a forged first packet)
+	 * keeps the id it authenticated under: its retransmitted records are
+	 * not replays of it.
+	 */
+	in->msg_id = rpc->in_msg_id_known ? rpc->in_msg_id : U64_MAX;
 	in->granted = pi->incoming;
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	INIT_LIST_HEAD(&in->grant_link);
@@ -391,7 +396,11 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 		if (!rpc)
 			return SDP_DROP_UNKNOWN_RPC;
 		if (rpc->is_client) {
-			if (rpc->state == SDP_RPC_CLIENT_OUTGOING)
+			/*
+			 * A response is arriving: this UNKNOWN is older than
+			 * the server's state (reordered), ignore it.
+			 */
+			if (rpc->state == SDP_RPC_CLIENT_OUTGOING && !rpc->in)
 				sdp_restart_request(ssk, rpc, q);
 		} else if (rpc->state == SDP_RPC_SERVER_INCOMING ||
 			   rpc->state == SDP_RPC_SERVER_RESPONDING) {

@@ -387,6 +387,9 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
 			}
 			in->msg_id = id;
+			/* Kept if the message is ever started over. */
+			rpc->in_msg_id = id;
+			rpc->in_msg_id_known = true;
 			if (!rpc->is_client) {
 				struct sdp_client_win *cw;
 
