@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: MIT
-// sdp-bench: unloaded ping-pong latency of SDP against TCP and UDP, same
-// request and response size, one RPC in flight. Prints JSON.
+// sdp-bench: unloaded ping-pong latency of SDP (plaintext and AES-GCM)
+// against TCP, kTLS (TCP + tls.ko, same cipher) and UDP; request size =
+// response size, one exchange in flight. Prints JSON.
+#include <endian.h>
+#include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -27,32 +35,86 @@
 namespace {
 
 constexpr const char* kUsage = R"(NAME
-    sdp-bench - SDP vs TCP vs UDP ping-pong latency
+    sdp-bench - ping-pong latency: SDP, encrypted SDP, TCP, kTLS, UDP
 
 SYNOPSIS
-    sdp-bench server [--port N] [-6]
+    sdp-bench server [--port N] [-6] [--key-file F]...
     sdp-bench client --server ADDR [--port N] [--protos LIST] [--sizes LIST]
-                     [--iterations N] [--warmup N]
+                     [--iterations N] [--warmup N] [--rounds N] [--key-file F]...
 
 DESCRIPTION
-    server  answers on TCP, UDP and SDP at the same port number (three
-            protocols, three sockets) until killed.
-    client  for each protocol in --protos (default sdp,tcp,udp) and each size
-            in --sizes (default 64,1K,4K,16K,64K,256K,1M) runs --warmup
-            (default 20) then --iterations (default 500) sequential
-            request/response exchanges with request size = response size,
-            and prints one JSON array of
+    server  answers every protocol below at --port (default 6000) until
+            killed: SDP on an SDP socket, UDP on a UDP socket, and TCP, kTLS
+            and the key exchange of encrypted SDP on one TCP listener (the
+            first byte of a connection says which).
+
+    client  for each size in --sizes (default 64,1K,4K,16K,64K,256K,1M) and
+            each protocol in --protos (default sdp,tcp,udp): one exchange
+            whose echo is compared byte by byte with the request (a wrong
+            echo is an error), --warmup exchanges (default 20), then
+            --iterations timed exchanges (default 500) in --rounds blocks
+            (default 10; one untimed exchange before each block) that take
+            turns between the protocols, so that load from other processes
+            falls on all of them alike. The last response of every
+            (protocol, size) is compared too. Prints one JSON array of
             {"proto","size","iterations","p50_us","p99_us","mean_us"}.
-            UDP is skipped for sizes above 65000 bytes (one datagram).
-            TCP uses TCP_NODELAY and an 8-byte length prefix.
+
+PROTOCOLS
+    sdp            SDP without keys.
+    sdp-aes128     SDP with the AES-128-GCM / AES-256-GCM keys of a
+    sdp-aes256     --key-file. The client binds an ephemeral SDP port and
+                   sends its number over a TCP control connection; the
+                   server opens an SDP socket for this client, installs the
+                   keys for it (libsdp install_keys) and answers with that
+                   socket's port. Keys never cross the network.
+    tcp            TCP_NODELAY; an 8-byte length, then the payload.
+    ktls-aes128    tcp after setsockopt(TCP_ULP, "tls") and TLS_TX/TLS_RX
+    ktls-aes256    (TLS 1.2 records, AES-GCM) with the key file's keys: the
+                   client-to-server key and salt for client TX / server RX,
+                   server-to-client for the other direction. The explicit
+                   IVs are random per connection; records are cut as kTLS
+                   cuts them (at most 16 KiB).
+    ktls13-aes128  the same with TLS 1.3 records.
+    ktls13-aes256
+    udp            one datagram each way; sizes above 65000 are skipped.
+
+    After the timed exchanges of an encrypted protocol the client reads
+    back from the kernel (SDP_KEY_INFO, getsockopt TLS_TX) that its socket
+    sent at least one message or record per exchange under the expected
+    cipher, and fails otherwise.
+
+OPTIONS
+    --key-file F   client and server, repeatable: a key file in the format
+                   of libsdp (sdp_socket.h KeyMaterial: cipher, epoch,
+                   client-to-server and server-to-client key and salt). Each
+                   file serves the protocols of its cipher. Keys are never
+                   accepted on the command line. Benchmark keys: every
+                   SDP session under the same file restarts its message IDs,
+                   so generate fresh keys per run (tests/bench/run.sh does).
+
+EXIT STATUS
+    0 success, 1 error (including a wrong echo, a kTLS setsockopt failure
+    such as "tls.ko not loaded", or a key the server lacks), 2 usage.
 )";
 
 using Clock = std::chrono::steady_clock;
+constexpr int kIoTimeoutSec = 30;
+constexpr uint64_t kMaxStreamMessage = 64ULL << 20;
+
+// First byte of a connection to the server's TCP listener.
+constexpr uint8_t kModeTcp = 'T';
+constexpr uint8_t kModeKtls = 'K';    // + cipher, TLS minor version, pad, iv c2s[8], iv s2c[8]
+constexpr uint8_t kModeSdpKeys = 'S'; // + cipher, client SDP port (big endian)
 
 [[noreturn]] void die(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
+[[noreturn]] void die_errno(int err, const std::string& what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+// Reads exactly n bytes; false on EOF. A receive timeout is an error.
 bool read_all(int fd, void* p, size_t n) {
   auto* c = static_cast<char*>(p);
   while (n) {
@@ -60,6 +122,8 @@ bool read_all(int fd, void* p, size_t n) {
     if (r == 0) return false;
     if (r < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        throw std::runtime_error("no response within " + std::to_string(kIoTimeoutSec) + " s");
       die("read");
     }
     c += r;
@@ -68,41 +132,306 @@ bool read_all(int fd, void* p, size_t n) {
   return true;
 }
 
-int inet_socket(const sdp::Address& a, int type) {
-  int fd = ::socket(a.family(), type | SOCK_CLOEXEC, 0);
+void writev_all(int fd, iovec* iov, int n) {
+  while (n) {
+    ssize_t w = ::writev(fd, iov, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      die("write");
+    }
+    auto left = static_cast<size_t>(w);
+    while (n && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+}
+
+void write_all(int fd, const void* p, size_t n) {
+  iovec iov{const_cast<void*>(p), n};
+  writev_all(fd, &iov, 1);
+}
+
+int inet_socket(int family, int type) {
+  int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
   if (fd < 0) die("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   return fd;
 }
 
-void serve_tcp(sdp::Address local) {
-  int lfd = inet_socket(local, SOCK_STREAM);
+void set_nodelay(int fd) {
+  int one = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) die("setsockopt(TCP_NODELAY)");
+}
+
+void set_io_timeout(int fd) {
+  timeval tv{kIoTimeoutSec, 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) die("setsockopt(SO_RCVTIMEO)");
+}
+
+const char* cipher_name(uint16_t c) {
+  return c == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
+}
+
+// Key files by cipher (--key-file, repeatable).
+class KeyRing {
+ public:
+  void add(const std::string& path) {
+    auto km = sdp::KeyMaterial::load(path);
+    if (!by_cipher_.emplace(km.cipher, km).second)
+      throw std::invalid_argument("two --key-file with cipher " + std::string(cipher_name(km.cipher)));
+  }
+  const sdp::KeyMaterial* find(uint16_t cipher) const {
+    auto it = by_cipher_.find(cipher);
+    return it == by_cipher_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<uint16_t, sdp::KeyMaterial> by_cipher_;
+};
+
+// ------------------------------------------------------------------ kTLS --
+
+struct TlsInfo {
+  union {
+    tls12_crypto_info_aes_gcm_128 g128;
+    tls12_crypto_info_aes_gcm_256 g256;
+  } u{};
+  socklen_t len = 0;
+  ~TlsInfo() { explicit_bzero(&u, sizeof(u)); }
+};
+
+// One direction's crypto_info: key and salt from the key file, the 8-byte
+// IV from the connection's hello, record sequence 0.
+void tls_info(TlsInfo& t, uint16_t cipher, int minor, const std::vector<uint8_t>& key,
+              const std::vector<uint8_t>& salt, const uint8_t* iv) {
+  uint16_t version = minor == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+  if (cipher == SDP_CIPHER_AES_GCM_256) {
+    auto& g = t.u.g256;
+    g.info.version = version;
+    g.info.cipher_type = TLS_CIPHER_AES_GCM_256;
+    std::memcpy(g.key, key.data(), sizeof(g.key));
+    std::memcpy(g.salt, salt.data(), sizeof(g.salt));
+    std::memcpy(g.iv, iv, sizeof(g.iv));
+    t.len = sizeof(g);
+  } else {
+    auto& g = t.u.g128;
+    g.info.version = version;
+    g.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+    std::memcpy(g.key, key.data(), sizeof(g.key));
+    std::memcpy(g.salt, salt.data(), sizeof(g.salt));
+    std::memcpy(g.iv, iv, sizeof(g.iv));
+    t.len = sizeof(g);
+  }
+}
+
+void set_tls_ulp(int fd) {
+  if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0) return;
+  int err = errno;
+  if (err == ENOENT)
+    die_errno(err, "setsockopt(TCP_ULP, \"tls\"): tls.ko not loaded and not loadable (modprobe tls)");
+  die_errno(err, "setsockopt(TCP_ULP, \"tls\")");
+}
+
+// dir: TLS_TX or TLS_RX. key/salt: that direction's.
+void set_tls_key(int fd, int dir, uint16_t cipher, int minor, const std::vector<uint8_t>& key,
+                 const std::vector<uint8_t>& salt, const uint8_t* iv) {
+  TlsInfo t;
+  tls_info(t, cipher, minor, key, salt, iv);
+  std::string what = std::string("setsockopt(SOL_TLS, ") + (dir == TLS_TX ? "TLS_TX" : "TLS_RX") +
+                     ", " + cipher_name(cipher) + ", TLS 1." + std::to_string(minor) + ")";
+  if (setsockopt(fd, SOL_TLS, dir, &t.u, t.len) < 0) die_errno(errno, what);
+  if (dir == TLS_RX && minor == 3) {
+    // TLS 1.3: let the kernel decrypt straight into the user buffer (6.0+).
+    int one = 1;
+    setsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one));
+  }
+}
+
+// ---------------------------------------------------------------- server --
+
+sdp::Address peer_of(int fd) {
+  sdp::Address a;
+  socklen_t len = sizeof(a.storage);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a.storage), &len) < 0) die("getpeername");
+  a.length = len;
+  auto* s6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (a.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+    sockaddr_in s4{};
+    s4.sin_family = AF_INET;
+    s4.sin_port = s6->sin6_port;
+    std::memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+    a.storage = {};
+    std::memcpy(&a.storage, &s4, sizeof(s4));
+    a.length = sizeof(s4);
+  }
+  return a;
+}
+
+// Echo length-prefixed messages until EOF. Reads as much as the buffer
+// holds (with kTLS that lets the kernel decrypt into it directly).
+void echo_stream(int fd) {
+  std::vector<char> buf((2U << 20) + 8);
+  size_t have = 0;
+  for (;;) {
+    uint64_t len = 0;
+    size_t need = 8;
+    for (;;) {
+      if (have >= 8) {
+        std::memcpy(&len, buf.data(), 8);
+        len = le64toh(len);
+        if (len > kMaxStreamMessage) throw std::runtime_error("message length too large");
+        need = 8 + len;
+        if (buf.size() < need) buf.resize(need);
+        if (have >= need) break;
+      }
+      ssize_t r = ::read(fd, buf.data() + have, buf.size() - have);
+      if (r == 0) return;
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        die("read");
+      }
+      have += static_cast<size_t>(r);
+    }
+    write_all(fd, buf.data(), need);
+    std::memmove(buf.data(), buf.data() + need, have - need);
+    have -= need;
+  }
+}
+
+// Answers SDP requests on s until it is shut down.
+void serve_sdp_socket(sdp::Socket& s) {
+  std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
+  for (;;) {
+    std::optional<sdp::Message> m;
+    try {
+      m = s.receive(buf);
+    } catch (const std::system_error& e) {
+      if (e.code().value() == ESHUTDOWN) return;
+      throw;
+    }
+    if (m && m->is_request) s.send_response(m->peer, m->rpc_id, std::span(buf.data(), m->length));
+  }
+}
+
+void handle_ktls(int fd, const KeyRing& keys) {
+  uint8_t h[19];
+  if (!read_all(fd, h, sizeof(h))) return;
+  uint16_t cipher = h[0];
+  int minor = h[1];
+  const uint8_t* iv_c2s = h + 3;
+  const uint8_t* iv_s2c = h + 11;
+  const sdp::KeyMaterial* km = keys.find(cipher);
+  uint8_t status = 0;
+  if ((cipher != SDP_CIPHER_AES_GCM_128 && cipher != SDP_CIPHER_AES_GCM_256) || (minor != 2 && minor != 3))
+    status = EINVAL;
+  else if (!km)
+    status = ENOKEY;
+  if (status) {
+    write_all(fd, &status, 1);
+    return;
+  }
+  // ULP and RX before the (plaintext) status byte, TX after it.
+  try {
+    set_tls_ulp(fd);
+    set_tls_key(fd, TLS_RX, cipher, minor, km->c2s_key, km->c2s_salt, iv_c2s);
+  } catch (const std::system_error& e) {
+    status = static_cast<uint8_t>(e.code().value());
+    write_all(fd, &status, 1);
+    throw;
+  }
+  write_all(fd, &status, 1);
+  set_tls_key(fd, TLS_TX, cipher, minor, km->s2c_key, km->s2c_salt, iv_s2c);
+  echo_stream(fd);
+}
+
+// Encrypted SDP session: a fresh SDP socket keyed for the client's SDP
+// address, served until the control connection closes.
+void handle_sdp_keys(int fd, const KeyRing& keys) {
+  uint8_t h[3];
+  if (!read_all(fd, h, sizeof(h))) return;
+  uint16_t cipher = h[0];
+  uint16_t client_port = static_cast<uint16_t>(h[1] << 8 | h[2]);
+  const sdp::KeyMaterial* km = keys.find(cipher);
+  uint8_t reply[4] = {0, 0, 0, 0};
+  if (!km || !client_port) {
+    reply[0] = km ? EINVAL : ENOKEY;
+    write_all(fd, reply, sizeof(reply));
+    return;
+  }
+  sdp::Address client = peer_of(fd);
+  if (client.family() == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&client.storage)->sin_port = htons(client_port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&client.storage)->sin6_port = htons(client_port);
+  std::unique_ptr<sdp::Socket> s;
+  try {
+    s = std::make_unique<sdp::Socket>(client.family());
+    s->bind(sdp::Address::parse(client.family() == AF_INET6 ? "::" : "0.0.0.0", 0));
+    s->install_keys(client, *km, false);
+  } catch (const std::system_error& e) {
+    reply[0] = static_cast<uint8_t>(e.code().value());
+    write_all(fd, reply, sizeof(reply));
+    throw;
+  }
+  uint16_t port = s->local_port();
+  reply[2] = static_cast<uint8_t>(port >> 8);
+  reply[3] = static_cast<uint8_t>(port);
+  write_all(fd, reply, sizeof(reply));
+  // The watcher shuts the SDP socket down when the client closes the
+  // control connection; the receive loop is the same as for plaintext SDP.
+  int sfd = s->fd();
+  std::thread watcher([fd, sfd] {
+    char c;
+    while (::read(fd, &c, 1) > 0) {
+    }
+    ::shutdown(sfd, SHUT_RDWR);
+  });
+  try {
+    serve_sdp_socket(*s);
+  } catch (const std::exception& e) {
+    std::cerr << "sdp-bench server: SDP session for " << client.to_string() << ": " << e.what() << "\n";
+  }
+  ::shutdown(fd, SHUT_RDWR);
+  watcher.join();
+}
+
+void handle_connection(int fd, const KeyRing& keys) {
+  try {
+    set_nodelay(fd);
+    uint8_t mode = 0;
+    if (read_all(fd, &mode, 1)) {
+      switch (mode) {
+        case kModeTcp: echo_stream(fd); break;
+        case kModeKtls: handle_ktls(fd, keys); break;
+        case kModeSdpKeys: handle_sdp_keys(fd, keys); break;
+        default: std::cerr << "sdp-bench server: unknown connection mode " << int{mode} << "\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "sdp-bench server: " << e.what() << "\n";
+  }
+  ::close(fd);
+}
+
+void serve_tcp(sdp::Address local, const KeyRing* keys) {
+  int lfd = inet_socket(local.family(), SOCK_STREAM);
   if (::bind(lfd, local.sa(), local.length) < 0 || ::listen(lfd, 16) < 0) die("tcp bind/listen");
   for (;;) {
-    int fd = ::accept(lfd, nullptr, nullptr);
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    std::thread([fd] {
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      std::vector<char> buf;
-      uint64_t len;
-      try {
-        while (read_all(fd, &len, sizeof(len))) {
-          buf.resize(len);
-          if (!read_all(fd, buf.data(), len)) break;
-          iovec iov[2] = {{&len, sizeof(len)}, {buf.data(), len}};
-          if (::writev(fd, iov, 2) < 0) break;
-        }
-      } catch (const std::exception&) {
-      }
-      ::close(fd);
-    }).detach();
+    std::thread(handle_connection, fd, std::cref(*keys)).detach();
   }
 }
 
 void serve_udp(sdp::Address local) {
-  int fd = inet_socket(local, SOCK_DGRAM);
+  int fd = inet_socket(local.family(), SOCK_DGRAM);
   if (::bind(fd, local.sa(), local.length) < 0) die("udp bind");
   std::vector<char> buf(65536);
   for (;;) {
@@ -113,96 +442,313 @@ void serve_udp(sdp::Address local) {
   }
 }
 
-void serve_sdp(sdp::Address local) {
+int run_server(const sdp::Address& local, const KeyRing& keys) {
   sdp::Socket s(local.family());
   s.bind(local);
-  std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
-  for (;;) {
-    auto m = s.receive(buf);
-    if (m && m->is_request) s.send_response(m->peer, m->rpc_id, std::span(buf.data(), m->length));
-  }
+  std::thread(serve_tcp, local, &keys).detach();
+  std::thread(serve_udp, local).detach();
+  serve_sdp_socket(s);
+  return 0;
 }
 
-struct Result {
-  std::string proto;
-  size_t size;
-  std::vector<double> us;
+// ---------------------------------------------------------------- client --
+
+// One protocol's connection. exchange() sends req and returns the echoed
+// payload (its length checked), valid until the next call.
+class Transport {
+ public:
+  explicit Transport(size_t max_size) : rbuf_(max_size + 16) {}
+  virtual ~Transport() = default;
+  std::span<const std::byte> exchange(std::span<const std::byte> req) {
+    count_++;
+    return do_exchange(req);
+  }
+  virtual bool supports(size_t) const { return true; }
+  // After the run: check in the kernel that the path was what its name says.
+  virtual void check_after_run() {}
+  void scrub() { std::fill(rbuf_.begin(), rbuf_.end(), std::byte{0x5a}); }
+
+ protected:
+  virtual std::span<const std::byte> do_exchange(std::span<const std::byte> req) = 0;
+  std::vector<std::byte> rbuf_;
+  uint64_t count_ = 0;
 };
 
-template <typename F>
-Result measure(const std::string& proto, size_t size, int warmup, int iters, F&& once) {
-  Result r{proto, size, {}};
-  for (int i = 0; i < warmup; i++) once();
-  r.us.reserve(static_cast<size_t>(iters));
-  for (int i = 0; i < iters; i++) {
-    auto t0 = Clock::now();
-    once();
-    r.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+// TCP and kTLS: 8-byte little-endian length, then the payload.
+class StreamTransport : public Transport {
+ public:
+  StreamTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, int tls_minor,
+                  const sdp::KeyMaterial* km)
+      : Transport(max_size), cipher_(cipher), minor_(tls_minor) {
+    fd_ = inet_socket(dst.family(), SOCK_STREAM);
+    if (::connect(fd_, dst.sa(), dst.length) < 0) die("tcp connect");
+    set_nodelay(fd_);
+    set_io_timeout(fd_);
+    if (!cipher) {
+      write_all(fd_, &kModeTcp, 1);
+      return;
+    }
+    uint8_t h[20] = {kModeKtls, static_cast<uint8_t>(cipher), static_cast<uint8_t>(tls_minor), 0};
+    if (getrandom(h + 4, 16, 0) != 16) die("getrandom");
+    write_all(fd_, h, sizeof(h));
+    uint8_t status = 0;
+    if (!read_all(fd_, &status, 1)) throw std::runtime_error("kTLS: the server closed the connection");
+    if (status == ENOKEY)
+      throw std::runtime_error(std::string("kTLS: the server has no key for ") + cipher_name(cipher) +
+                               " (start it with --key-file)");
+    if (status)
+      die_errno(status, "kTLS: the server's setsockopt(TCP_ULP/TLS_RX) failed (is tls.ko loaded there?)");
+    set_tls_ulp(fd_);
+    set_tls_key(fd_, TLS_TX, cipher, tls_minor, km->c2s_key, km->c2s_salt, h + 4);
+    set_tls_key(fd_, TLS_RX, cipher, tls_minor, km->s2c_key, km->s2c_salt, h + 12);
   }
-  return r;
-}
+  ~StreamTransport() override { ::close(fd_); }
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
+  void check_after_run() override {
+    if (!cipher_) return;
+    TlsInfo t;
+    // The kernel wants exactly the cipher's struct size.
+    socklen_t len = cipher_ == SDP_CIPHER_AES_GCM_256 ? sizeof(t.u.g256) : sizeof(t.u.g128);
+    if (getsockopt(fd_, SOL_TLS, TLS_TX, &t.u, &len) < 0) die("getsockopt(SOL_TLS, TLS_TX)");
+    uint16_t want_type = cipher_ == SDP_CIPHER_AES_GCM_256 ? TLS_CIPHER_AES_GCM_256 : TLS_CIPHER_AES_GCM_128;
+    uint16_t want_version = minor_ == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+    const uint8_t* seq = cipher_ == SDP_CIPHER_AES_GCM_256 ? t.u.g256.rec_seq : t.u.g128.rec_seq;
+    uint64_t records = 0;
+    for (int i = 0; i < 8; i++) records = records << 8 | seq[i];
+    if (t.u.g128.info.cipher_type != want_type || t.u.g128.info.version != want_version || records < count_)
+      throw std::runtime_error("kTLS: TLS_TX reports cipher " + std::to_string(t.u.g128.info.cipher_type) +
+                               ", " + std::to_string(records) + " records for " + std::to_string(count_) +
+                               " exchanges");
   }
-  return out;
-}
 
-int run_client(const std::string& server, uint16_t port, const std::vector<std::string>& protos,
-               const std::vector<size_t>& sizes, int warmup, int iters) {
-  sdp::Address dst = sdp::Address::parse(server, port);
-  std::vector<Result> results;
-  for (const auto& proto : protos) {
-    if (proto == "tcp") {
-      int fd = inet_socket(dst, SOCK_STREAM);
-      if (::connect(fd, dst.sa(), dst.length) < 0) die("tcp connect");
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      for (size_t size : sizes) {
-        std::vector<char> buf(size, 'x');
-        results.push_back(measure(proto, size, warmup, iters, [&] {
-          uint64_t len = size;
-          iovec iov[2] = {{&len, sizeof(len)}, {buf.data(), size}};
-          if (::writev(fd, iov, 2) < 0) die("writev");
-          if (!read_all(fd, &len, sizeof(len)) || !read_all(fd, buf.data(), len))
-            throw std::runtime_error("tcp server closed");
-        }));
-      }
-      ::close(fd);
-    } else if (proto == "udp") {
-      int fd = inet_socket(dst, SOCK_DGRAM);
-      if (::connect(fd, dst.sa(), dst.length) < 0) die("udp connect");
-      timeval tv{2, 0};
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      for (size_t size : sizes) {
-        if (size > 65000) continue;
-        std::vector<char> buf(size, 'x');
-        results.push_back(measure(proto, size, warmup, iters, [&] {
-          if (::send(fd, buf.data(), size, 0) < 0) die("udp send");
-          if (::recv(fd, buf.data(), size, 0) < 0) die("udp recv (lost datagram?)");
-        }));
-      }
-      ::close(fd);
-    } else if (proto == "sdp") {
-      sdp::Socket s(dst.family());
-      for (size_t size : sizes) {
-        std::vector<std::byte> buf(size + 1, std::byte{'x'});
-        results.push_back(measure(proto, size, warmup, iters, [&] {
-          s.send_request(dst, std::span(buf.data(), size), 1);
-          auto m = s.receive(buf);
-          if (!m || m->error || m->length != size) throw std::runtime_error("sdp rpc failed");
-        }));
-      }
-    } else {
-      throw std::invalid_argument("unknown protocol '" + proto + "' (sdp, tcp, udp)");
+ protected:
+  std::span<const std::byte> do_exchange(std::span<const std::byte> req) override {
+    uint64_t len = htole64(req.size());
+    iovec iov[2] = {{&len, sizeof(len)}, {const_cast<std::byte*>(req.data()), req.size()}};
+    bool ok;
+    try {
+      writev_all(fd_, iov, 2);
+      ok = read_all(fd_, rbuf_.data(), 8 + req.size());
+    } catch (const std::system_error& e) {
+      if (e.code().value() != ECONNRESET && e.code().value() != EPIPE) throw;
+      ok = false;
+    }
+    if (!ok)
+      throw std::runtime_error(cipher_ ? "kTLS: the server closed the connection (different keys? its stderr says why)"
+                                       : "tcp: the server closed the connection");
+    std::memcpy(&len, rbuf_.data(), 8);
+    if (le64toh(len) != req.size()) throw std::runtime_error("response length differs from the request's");
+    return std::span(rbuf_.data() + 8, req.size());
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t cipher_;
+  int minor_;
+};
+
+class UdpTransport : public Transport {
+ public:
+  UdpTransport(const sdp::Address& dst, size_t max_size) : Transport(max_size) {
+    fd_ = inet_socket(dst.family(), SOCK_DGRAM);
+    if (::connect(fd_, dst.sa(), dst.length) < 0) die("udp connect");
+    timeval tv{2, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~UdpTransport() override { ::close(fd_); }
+  bool supports(size_t size) const override { return size <= 65000; }
+
+ protected:
+  std::span<const std::byte> do_exchange(std::span<const std::byte> req) override {
+    if (::send(fd_, req.data(), req.size(), 0) < 0) die("udp send");
+    ssize_t n = ::recv(fd_, rbuf_.data(), rbuf_.size(), 0);
+    if (n < 0) die("udp recv (lost datagram?)");
+    if (static_cast<size_t>(n) != req.size()) throw std::runtime_error("udp: response length differs");
+    return std::span(rbuf_.data(), req.size());
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class SdpTransport : public Transport {
+ public:
+  // cipher 0: plaintext to dst. Otherwise a key exchange with the server's
+  // TCP listener at dst picks the keyed server socket.
+  SdpTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, const sdp::KeyMaterial* km)
+      : Transport(max_size), sock_(dst.family()), dst_(dst), cipher_(cipher) {
+    sock_.set_receive_timeout_ms(kIoTimeoutSec * 1000);
+    if (!cipher) return;
+    sock_.bind(sdp::Address::parse(dst.family() == AF_INET6 ? "::" : "0.0.0.0", 0));
+    uint16_t port = sock_.local_port();
+    ctl_ = inet_socket(dst.family(), SOCK_STREAM);
+    if (::connect(ctl_, dst.sa(), dst.length) < 0) die("tcp connect (SDP key exchange)");
+    set_io_timeout(ctl_);
+    uint8_t h[4] = {kModeSdpKeys, static_cast<uint8_t>(cipher), static_cast<uint8_t>(port >> 8),
+                    static_cast<uint8_t>(port)};
+    write_all(ctl_, h, sizeof(h));
+    uint8_t reply[4];
+    if (!read_all(ctl_, reply, sizeof(reply))) throw std::runtime_error("SDP key exchange: the server closed the connection");
+    if (reply[0] == ENOKEY)
+      throw std::runtime_error(std::string("SDP key exchange: the server has no key for ") + cipher_name(cipher) +
+                               " (start it with --key-file)");
+    if (reply[0]) die_errno(reply[0], "SDP key exchange: the server failed");
+    uint16_t server_port = static_cast<uint16_t>(reply[2] << 8 | reply[3]);
+    if (dst_.family() == AF_INET)
+      reinterpret_cast<sockaddr_in*>(&dst_.storage)->sin_port = htons(server_port);
+    else
+      reinterpret_cast<sockaddr_in6*>(&dst_.storage)->sin6_port = htons(server_port);
+    sock_.install_keys(dst_, *km, true);
+  }
+  ~SdpTransport() override {
+    if (ctl_ >= 0) ::close(ctl_);
+  }
+
+  void check_after_run() override {
+    if (!cipher_) return;
+    sdp_key_info ki{};
+    std::memcpy(&ki.peer, &dst_.storage, std::min(sizeof(ki.peer), sizeof(dst_.storage)));
+    socklen_t len = sizeof(ki);
+    if (getsockopt(sock_.fd(), SOL_SDP, SDP_KEY_INFO, &ki, &len) < 0) die("getsockopt(SDP_KEY_INFO)");
+    if (ki.tx_cipher != cipher_ || ki.rx_cipher != cipher_ || ki.tx_next_msg_id < count_)
+      throw std::runtime_error("SDP: SDP_KEY_INFO reports tx cipher " + std::to_string(ki.tx_cipher) +
+                               ", rx cipher " + std::to_string(ki.rx_cipher) + ", " +
+                               std::to_string(ki.tx_next_msg_id) + " messages for " +
+                               std::to_string(count_) + " exchanges");
+  }
+
+ protected:
+  std::span<const std::byte> do_exchange(std::span<const std::byte> req) override {
+    sock_.send_request(dst_, req, 1);
+    auto m = sock_.receive(rbuf_);
+    if (!m) throw std::runtime_error("sdp: no response within " + std::to_string(kIoTimeoutSec) + " s");
+    if (m->error) die_errno(m->error, "sdp: RPC failed");
+    if (m->is_request || m->truncated || m->length != req.size())
+      throw std::runtime_error("sdp: response length differs from the request's");
+    return std::span(rbuf_.data(), m->length);
+  }
+
+ private:
+  sdp::Socket sock_;
+  sdp::Address dst_;
+  uint16_t cipher_;
+  int ctl_ = -1;
+};
+
+struct Proto {
+  std::string name;
+  std::unique_ptr<Transport> t;
+};
+
+std::unique_ptr<Transport> open_transport(const std::string& name, const sdp::Address& dst, size_t max_size,
+                                          const KeyRing& keys) {
+  uint16_t cipher = 0;
+  std::string base = name;
+  for (auto [suffix, c] : {std::pair{"-aes128", SDP_CIPHER_AES_GCM_128}, {"-aes256", SDP_CIPHER_AES_GCM_256}}) {
+    std::string s(suffix);
+    if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
+      cipher = static_cast<uint16_t>(c);
+      base = name.substr(0, name.size() - s.size());
     }
   }
+  const sdp::KeyMaterial* km = nullptr;
+  if (cipher) {
+    km = keys.find(cipher);
+    if (!km)
+      throw std::invalid_argument(name + " needs a --key-file with 'cipher " + cipher_name(cipher) + "'");
+  }
+  if (base == "sdp") return std::make_unique<SdpTransport>(dst, max_size, cipher, km);
+  if (base == "tcp" && !cipher) return std::make_unique<StreamTransport>(dst, max_size, 0, 0, nullptr);
+  if (base == "ktls" && cipher) return std::make_unique<StreamTransport>(dst, max_size, cipher, 2, km);
+  if (base == "ktls13" && cipher) return std::make_unique<StreamTransport>(dst, max_size, cipher, 3, km);
+  if (base == "udp" && !cipher) return std::make_unique<UdpTransport>(dst, max_size);
+  throw std::invalid_argument("unknown protocol '" + name +
+                              "' (sdp, sdp-aes128, sdp-aes256, tcp, ktls-aes128, ktls-aes256, "
+                              "ktls13-aes128, ktls13-aes256, udp)");
+}
+
+// Bytes distinct per seed and position.
+void fill_pattern(std::vector<std::byte>& buf, uint64_t seed) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (size_t i = 0; i < buf.size(); i++) {
+    if ((i & 7) == 0) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    buf[i] = static_cast<std::byte>(x >> (8 * (i & 7)));
+  }
+}
+
+void check_echo(const std::string& proto, std::span<const std::byte> req, std::span<const std::byte> resp,
+                const char* which) {
+  if (resp.size() != req.size() || !std::equal(req.begin(), req.end(), resp.begin())) {
+    size_t at = 0;
+    while (at < std::min(req.size(), resp.size()) && req[at] == resp[at]) at++;
+    throw std::runtime_error(proto + ": the " + which + " response of size " + std::to_string(req.size()) +
+                             " differs from the request at byte " + std::to_string(at));
+  }
+}
+
+struct Options {
+  std::string server;
+  uint16_t port = 6000;
+  std::vector<std::string> protos{"sdp", "tcp", "udp"};
+  std::vector<size_t> sizes;
+  int warmup = 20, iterations = 500, rounds = 10;
+};
+
+int run_client(const Options& o, const KeyRing& keys) {
+  sdp::Address dst = sdp::Address::parse(o.server, o.port);
+  size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
+  std::vector<Proto> protos;
+  for (const auto& name : o.protos) protos.push_back({name, open_transport(name, dst, max_size, keys)});
+  int rounds = std::min(o.rounds, o.iterations);
+
+  struct Result {
+    std::string proto;
+    size_t size;
+    std::vector<double> us;
+  };
+  std::vector<Result> results;
+  for (size_t size : o.sizes) {
+    std::vector<size_t> active;  // indexes into protos and into this size's results
+    size_t first = results.size();
+    std::vector<std::vector<std::byte>> req;
+    for (size_t p = 0; p < protos.size(); p++) {
+      if (!protos[p].t->supports(size)) continue;
+      active.push_back(p);
+      results.push_back({protos[p].name, size, {}});
+      results.back().us.reserve(static_cast<size_t>(o.iterations));
+      req.emplace_back(size);
+      fill_pattern(req.back(), size * 131 + p);
+    }
+    for (size_t i = 0; i < active.size(); i++) {
+      Transport& t = *protos[active[i]].t;
+      t.scrub();
+      check_echo(protos[active[i]].name, req[i], t.exchange(req[i]), "first");
+      for (int w = 0; w < o.warmup; w++) t.exchange(req[i]);
+    }
+    for (int r = 0; r < rounds; r++) {
+      int n = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
+      for (size_t i = 0; i < active.size(); i++) {
+        Transport& t = *protos[active[i]].t;
+        auto& us = results[first + i].us;
+        t.exchange(req[i]);
+        std::span<const std::byte> resp;
+        for (int k = 0; k < n; k++) {
+          auto t0 = Clock::now();
+          resp = t.exchange(req[i]);
+          us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        }
+        if (r == rounds - 1) check_echo(protos[active[i]].name, req[i], resp, "last");
+      }
+    }
+  }
+  for (auto& p : protos) {
+    try {
+      p.t->check_after_run();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(p.name + ": " + e.what());
+    }
+  }
+
   std::printf("[\n");
   for (size_t i = 0; i < results.size(); i++) {
     auto& r = results[i];
@@ -219,6 +765,18 @@ int run_client(const std::string& server, uint16_t port, const std::vector<std::
   return 0;
 }
 
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -227,37 +785,56 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
-  std::string mode = args[0], server, protos = "sdp,tcp,udp", sizes = "64,1K,4K,16K,64K,256K,1M";
-  uint16_t port = 6000;
+  std::string mode = args[0];
+  Options o;
   bool v6 = false;
-  int warmup = 20, iters = 500;
+  KeyRing keys;
   try {
+    o.sizes = sdp::parse_size_list("64,1K,4K,16K,64K,256K,1M");
     for (size_t i = 1; i < args.size(); i++) {
       const std::string& a = args[i];
       auto value = [&]() -> const std::string& {
         if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
         return args[++i];
       };
-      if (a == "--port") port = static_cast<uint16_t>(std::stoul(value()));
-      else if (a == "--server") server = value();
-      else if (a == "--protos") protos = value();
-      else if (a == "--sizes") sizes = value();
-      else if (a == "--iterations") iters = std::max(1, std::stoi(value()));
-      else if (a == "--warmup") warmup = std::max(0, std::stoi(value()));
-      else if (a == "-6") v6 = true;
-      else throw std::invalid_argument("unknown option '" + a + "'");
+      auto number = [&](const char* what, uint64_t lo, uint64_t hi) {
+        uint64_t v = sdp::parse_size(value(), what);
+        if (v < lo || v > hi)
+          throw std::invalid_argument(std::string(what) + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
+        return v;
+      };
+      if (a == "--help" || a == "-h") {
+        std::cout << kUsage;
+        return 0;
+      } else if (a == "--port") {
+        o.port = static_cast<uint16_t>(number("--port", 1, 65535));
+      } else if (a == "--server") {
+        o.server = value();
+      } else if (a == "--protos") {
+        o.protos = split(value());
+      } else if (a == "--sizes") {
+        o.sizes = sdp::parse_size_list(value());
+        for (size_t s : o.sizes)
+          if (s > SDP_MAX_MESSAGE_LEN) throw std::invalid_argument("size " + std::to_string(s) + " too large");
+      } else if (a == "--iterations") {
+        o.iterations = static_cast<int>(number("--iterations", 1, 10000000));
+      } else if (a == "--warmup") {
+        o.warmup = static_cast<int>(number("--warmup", 0, 10000000));
+      } else if (a == "--rounds") {
+        o.rounds = static_cast<int>(number("--rounds", 1, 100000));
+      } else if (a == "--key-file") {
+        keys.add(value());
+      } else if (a == "-6") {
+        v6 = true;
+      } else {
+        throw std::invalid_argument("unknown option '" + a + "'");
+      }
     }
     signal(SIGPIPE, SIG_IGN);
-    if (mode == "server") {
-      sdp::Address local = sdp::Address::parse(v6 ? "::" : "0.0.0.0", port);
-      std::thread(serve_tcp, local).detach();
-      std::thread(serve_udp, local).detach();
-      serve_sdp(local);
-      return 0;
-    }
+    if (mode == "server") return run_server(sdp::Address::parse(v6 ? "::" : "0.0.0.0", o.port), keys);
     if (mode == "client") {
-      if (server.empty()) throw std::invalid_argument("client needs --server ADDR");
-      return run_client(server, port, split(protos), sdp::parse_size_list(sizes), warmup, iters);
+      if (o.server.empty()) throw std::invalid_argument("client needs --server ADDR");
+      return run_client(o, keys);
     }
     throw std::invalid_argument("unknown mode '" + mode + "'");
   } catch (const std::invalid_argument& e) {
