@@ -8,7 +8,13 @@
 need_vm
 need_root
 need_module sch_netem
-sdp_load
+# timeout_ms=5000 (default 2000): with 5% loss each way in the emulated VM
+# a request can be lost twice and the UNKNOWNs that answer the client's
+# probes (backoff up to 32 x resend_ms) lost too, so that no packet of the
+# server reaches the client for 2 s although it is alive: a trace of such a
+# run showed 3 UNKNOWNs sent in 2.7 s, one received. The ETIMEDOUT bound
+# itself is checked by t-server-kill.
+sdp_load timeout_ms=5000
 netns_pair_up
 for ns in "$NS_A" "$NS_B"; do
   dev=$VETH_A; [[ $ns == "$NS_B" ]] && dev=$VETH_B
