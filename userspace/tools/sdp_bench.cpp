@@ -757,8 +757,9 @@ int run_client(const Options& o, const KeyRing& keys) {
     for (double v : r.us) mean += v;
     mean /= static_cast<double>(r.us.size());
     auto pct = [&](double p) { return r.us[static_cast<size_t>(p * static_cast<double>(r.us.size() - 1))]; };
-    std::printf("  {\"proto\":\"%s\",\"size\":%zu,\"iterations\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f}%s\n",
-                r.proto.c_str(), r.size, r.us.size(), pct(0.5), pct(0.99), mean,
+    std::printf("  {\"proto\":\"%s\",\"size\":%zu,\"iterations\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,"
+                "\"p10_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"p90_us\":%.1f}%s\n",
+                r.proto.c_str(), r.size, r.us.size(), pct(0.5), pct(0.99), mean, pct(0.1), pct(0.25), pct(0.75), pct(0.9),
                 i + 1 < results.size() ? "," : "");
   }
   std::printf("]\n");
