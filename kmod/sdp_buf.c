@@ -2,18 +2,32 @@
 /*
  * Message buffers: a message's wire bytes held in pages.
  *
- * The send side fills the pages from the user's iov at sendmsg() time and
- * transmits TSO segments whose fragments point into them, so a
- * retransmission never copies. The receive side allocates a page the
- * first time a packet lands in it and copies packet payload to its offset;
- * recvmsg() copies out.
+ * The send side fills the buffer from the user's iov at sendmsg() time and
+ * transmits TSO segments whose fragments point into it, so a
+ * retransmission never copies. The receive side copies packet payload to
+ * its offset; recvmsg() copies out.
+ *
+ * Two layouts:
+ *  - page buffers: one order-0 page per PAGE_SIZE bytes of the message,
+ *    on the receive side allocated the first time a packet lands in it;
+ *  - fragment buffers, for messages of at most SDP_PAGEBUF_FRAG_MAX wire
+ *    bytes: header and bytes in one piece of the socket's page_frag cache
+ *    (contiguous, in a compound page that is recycled once all its pieces
+ *    are freed). A 64-byte RPC then neither allocates nor clears a whole
+ *    page per message on each side (init_on_alloc clears every new page).
+ *
+ * Every accessor goes through sdp_pagebuf_at(), which knows both layouts.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/skbuff.h>
+#include <linux/gfp.h>
 
 #include "sdp_impl.h"
+
+#define SDP_PAGEBUF_FRAG_HDR	ALIGN(struct_size((struct sdp_pagebuf *)NULL, \
+						  pages, 1), 8)
 
 struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate)
 {
@@ -38,45 +52,168 @@ struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate)
 	return b;
 }
 
+bool sdp_pagebuf_fits_frag(u32 len)
+{
+	return len <= SDP_PAGEBUF_FRAG_MAX;
+}
+
+/*
+ * A fragment buffer of len (<= SDP_PAGEBUF_FRAG_MAX) bytes from cache nc,
+ * which the caller serialises (the socket lock). Its bytes are not
+ * cleared: every byte is written before it is sent or copied out.
+ */
+struct sdp_pagebuf *sdp_pagebuf_alloc_frag(struct page_frag_cache *nc,
+					   u32 len, gfp_t gfp)
+{
+	struct sdp_pagebuf *b;
+	struct page *head;
+
+	if (WARN_ON_ONCE(!sdp_pagebuf_fits_frag(len)))
+		return NULL;
+	b = page_frag_alloc_align(nc, SDP_PAGEBUF_FRAG_HDR + len, gfp, ~7u);
+	if (!b)
+		return NULL;
+	head = virt_to_head_page(b);
+	b->len = len;
+	b->npages = 1;
+	b->frag = true;
+	b->frag_off = (u8 *)b + SDP_PAGEBUF_FRAG_HDR - (u8 *)page_address(head);
+	b->pages[0] = head;
+	return b;
+}
+
 void sdp_pagebuf_free(struct sdp_pagebuf *b)
 {
 	u32 i;
 
 	if (!b)
 		return;
+	if (b->frag) {
+		page_frag_free(b);
+		return;
+	}
 	for (i = 0; i < b->npages; i++)
 		if (b->pages[i])
 			put_page(b->pages[i]);
 	kvfree(b);
 }
 
-int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from)
+/* Release what arrived so far (page buffers): it will be received again. */
+u32 sdp_pagebuf_release(struct sdp_pagebuf *b)
 {
-	u32 off = 0;
+	u32 i, n = 0;
 
-	while (off < b->len) {
-		u32 n = min_t(u32, PAGE_SIZE, b->len - off);
+	if (b->frag)
+		return 0;
+	for (i = 0; i < b->npages; i++) {
+		if (b->pages[i]) {
+			put_page(b->pages[i]);
+			b->pages[i] = NULL;
+			n++;
+		}
+	}
+	return n;
+}
 
-		if (copy_page_from_iter(b->pages[off >> PAGE_SHIFT], 0, n,
-					from) != n)
+/*
+ * Byte off of the buffer: its page (NULL if not allocated yet), the offset
+ * in that page (beyond PAGE_SIZE in the compound page of a fragment
+ * buffer) and how many bytes from there are contiguous.
+ */
+static struct page *sdp_pagebuf_at(const struct sdp_pagebuf *b, u32 off,
+				   u32 *poff, u32 *avail)
+{
+	if (b->frag) {
+		*poff = b->frag_off + off;
+		*avail = b->len - off;
+		return b->pages[0];
+	}
+	*poff = off & ~PAGE_MASK;
+	*avail = PAGE_SIZE - *poff;
+	return b->pages[off >> PAGE_SHIFT];
+}
+
+static bool sdp_pagebuf_range_ok(const struct sdp_pagebuf *b, u32 off,
+				 u32 len)
+{
+	return off <= b->len && len <= b->len - off;
+}
+
+/* Copy len bytes between mem and [off, off + len) of the buffer. */
+int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
+		   bool write)
+{
+	u8 *p = mem;
+
+	if (!sdp_pagebuf_range_ok(b, off, len))
+		return -EINVAL;
+	while (len) {
+		u32 poff, n;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
+		u8 *va;
+
+		if (WARN_ON_ONCE(!page))
 			return -EFAULT;
+		n = min(n, len);
+		va = (u8 *)page_address(page) + poff;
+		if (write)
+			memcpy(va, p, n);
+		else
+			memcpy(p, va, n);
 		off += n;
+		p += n;
+		len -= n;
 	}
 	return 0;
+}
+
+/* Scatterlist over [off, off + len) of the buffer; returns entries used. */
+int sdp_pagebuf_sg(struct sdp_pagebuf *b, u32 off, u32 len,
+		   struct scatterlist *sg, int max)
+{
+	int n = 0;
+
+	if (!sdp_pagebuf_range_ok(b, off, len))
+		return -EINVAL;
+	sg_init_table(sg, max);
+	while (len) {
+		u32 poff, chunk;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &chunk);
+
+		if (n == max)
+			return -EMSGSIZE;
+		if (WARN_ON_ONCE(!page))
+			return -EFAULT;
+		chunk = min(chunk, len);
+		sg_set_page(&sg[n++], page, chunk, poff);
+		off += chunk;
+		len -= chunk;
+	}
+	if (n)
+		sg_mark_end(&sg[n - 1]);
+	return n;
+}
+
+int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from)
+{
+	return sdp_pagebuf_from_iter_at(b, 0, b->len, from);
 }
 
 /* Copy len bytes from the iterator to [off, off + len) of the buffer. */
 int sdp_pagebuf_from_iter_at(struct sdp_pagebuf *b, u32 off, u32 len,
 			     struct iov_iter *from)
 {
-	if (off > b->len || len > b->len - off)
+	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
 	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 n = min_t(u32, len, PAGE_SIZE - poff);
+		u32 poff, n;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
 
-		if (copy_page_from_iter(b->pages[off >> PAGE_SHIFT], poff, n,
-					from) != n)
+		if (WARN_ON_ONCE(!page))
+			return -EFAULT;
+		n = min(n, len);
+		if (copy_from_iter((u8 *)page_address(page) + poff, n, from) !=
+		    n)
 			return -EFAULT;
 		off += n;
 		len -= n;
@@ -89,21 +226,23 @@ int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 			 u32 *new_pages)
 {
 	*new_pages = 0;
-	if (off > b->len || len > b->len - off)
+	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
 	while (len) {
-		u32 idx = off >> PAGE_SHIFT, poff = off & ~PAGE_MASK;
-		u32 n = min_t(u32, len, PAGE_SIZE - poff);
+		u32 poff, n;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
 		int err;
 
-		if (!b->pages[idx]) {
-			b->pages[idx] = alloc_page(GFP_ATOMIC);
-			if (!b->pages[idx])
+		if (!page) {
+			page = alloc_page(GFP_ATOMIC);
+			if (!page)
 				return -ENOMEM;
+			b->pages[off >> PAGE_SHIFT] = page;
 			(*new_pages)++;
 		}
+		n = min(n, len);
 		err = skb_copy_bits(skb, skb_off,
-				    page_address(b->pages[idx]) + poff, n);
+				    (u8 *)page_address(page) + poff, n);
 		if (err)
 			return err;
 		off += n;
@@ -116,14 +255,16 @@ int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 int sdp_pagebuf_to_iter(const struct sdp_pagebuf *b, u32 off, u32 len,
 			struct iov_iter *to)
 {
+	if (!sdp_pagebuf_range_ok(b, off, len))
+		return -EINVAL;
 	while (len && iov_iter_count(to)) {
-		u32 idx = off >> PAGE_SHIFT, poff = off & ~PAGE_MASK;
-		u32 n = min_t(u32, len, PAGE_SIZE - poff);
+		u32 poff, n;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
 
-		if (WARN_ON_ONCE(!b->pages[idx]))
+		if (WARN_ON_ONCE(!page))
 			return -EFAULT;
-		n = min_t(size_t, n, iov_iter_count(to));
-		if (copy_page_to_iter(b->pages[idx], poff, n, to) != n)
+		n = min_t(size_t, min(n, len), iov_iter_count(to));
+		if (copy_to_iter((u8 *)page_address(page) + poff, n, to) != n)
 			return -EFAULT;
 		off += n;
 		len -= n;
@@ -137,14 +278,19 @@ int sdp_pagebuf_attach(const struct sdp_pagebuf *b, u32 off, u32 len,
 {
 	int frag = skb_shinfo(skb)->nr_frags;
 
+	if (!sdp_pagebuf_range_ok(b, off, len))
+		return -EINVAL;
 	while (len) {
-		u32 idx = off >> PAGE_SHIFT, poff = off & ~PAGE_MASK;
-		u32 n = min_t(u32, len, PAGE_SIZE - poff);
+		u32 poff, n;
+		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
 
 		if (frag >= MAX_SKB_FRAGS)
 			return -EMSGSIZE;
-		get_page(b->pages[idx]);
-		skb_fill_page_desc(skb, frag++, b->pages[idx], poff, n);
+		if (WARN_ON_ONCE(!page))
+			return -EFAULT;
+		n = min(n, len);
+		get_page(page);
+		skb_fill_page_desc(skb, frag++, page, poff, n);
 		skb->len += n;
 		skb->data_len += n;
 		skb->truesize += n;

@@ -10,6 +10,7 @@
 #define SDP_CODEC_H
 
 #include "sdp_wire.h"
+#include "sdp_ack.h"
 
 /*
  * Why a packet was dropped. Each has a counter drop_<name> in
@@ -56,6 +57,8 @@ struct sdp_pkt_info {
 	u32 incoming;
 	u16 rec_plain;
 	u32 payload_len;	/* bytes after the header */
+	/* ACK: further acknowledged ids (sdp_ack.h) */
+	u64 ack_more;
 	/* GRANT, RESEND */
 	u32 offset;
 	u32 length;
@@ -176,6 +179,14 @@ sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
 		pi->length = be32_to_cpu(r->length);
 		if ((u64)pi->offset + pi->length > SDP_MAX_MESSAGE * 2ULL)
 			return SDP_DROP_BAD_OFFSET;
+		break;
+	}
+	case SDP_PKT_ACK: {
+		const struct sdp_ack_hdr *a = (const struct sdp_ack_hdr *)buf;
+
+		pi->ack_more = be64_to_cpu(a->more);
+		if (c->seq || !sdp_ackset_valid(pi->rpc_id, pi->ack_more))
+			return SDP_DROP_BAD_HEADER;
 		break;
 	}
 	default:

@@ -135,49 +135,6 @@ static void sdp_aead_drop_simd(struct sdp_aead *a, bool generic)
 	}
 }
 
-/* Copy len bytes between buf and the page buffer at off. */
-static void sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *buf, u32 len,
-			   bool write)
-{
-	u8 *p = buf;
-
-	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 n = min_t(u32, len, PAGE_SIZE - poff);
-		u8 *page = page_address(b->pages[off >> PAGE_SHIFT]) + poff;
-
-		if (write)
-			memcpy(page, p, n);
-		else
-			memcpy(p, page, n);
-		off += n;
-		p += n;
-		len -= n;
-	}
-}
-
-/* Scatterlist over [off, off + len) of the buffer; returns entries used. */
-static int sdp_pagebuf_sg(struct sdp_pagebuf *b, u32 off, u32 len,
-			  struct scatterlist *sg, int max)
-{
-	int n = 0;
-
-	sg_init_table(sg, max);
-	while (len) {
-		u32 poff = off & ~PAGE_MASK;
-		u32 chunk = min_t(u32, len, PAGE_SIZE - poff);
-
-		if (n == max)
-			return -EMSGSIZE;
-		sg_set_page(&sg[n++], b->pages[off >> PAGE_SHIFT], chunk, poff);
-		off += chunk;
-		len -= chunk;
-	}
-	if (n)
-		sg_mark_end(&sg[n - 1]);
-	return n;
-}
-
 #define SDP_RECORD_MAX_SG (DIV_ROUND_UP(16384 + SDP_RECORD_OVERHEAD, \
 					PAGE_SIZE) + 1)
 

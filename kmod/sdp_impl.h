@@ -15,16 +15,20 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/scatterlist.h>
+#include <linux/mm_types.h>
 #include <linux/in6.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/flow.h>
+#include <net/netns/generic.h>
 
 #include "sdp_wire.h"
 #include "sdp_codec.h"
 #include "sdp_reasm.h"
 #include "sdp_window.h"
+#include "sdp_ack.h"
 #include "sdp_grant.h"
 #include "sdp_record.h"
 #include "sdp_crypto.h"
@@ -91,7 +95,12 @@ struct sdp_net {
 	atomic_t sockets;
 };
 
-struct sdp_net *sdp_net(const struct net *net);
+extern unsigned int sdp_net_id;
+
+static inline struct sdp_net *sdp_net(const struct net *net)
+{
+	return net_generic(net, sdp_net_id);
+}
 
 static inline void sdp_count(const struct net *net, enum sdp_counter c,
 			     u64 n)
@@ -121,15 +130,31 @@ struct sdp_peer {
 
 /* ---- message buffers (sdp_buf.c) ---- */
 
-/* A message's wire bytes in pages, allocated lazily on the receive side. */
+/*
+ * A message's wire bytes: in pages (allocated lazily on the receive side),
+ * or, for a small message, in one piece of a page_frag cache (sdp_buf.c).
+ */
 struct sdp_pagebuf {
 	u32 len;
 	u32 npages;
+	bool frag;		/* fragment buffer: pages[0] is its head page */
+	u32 frag_off;		/* ... and byte 0 is at this offset in it */
 	struct page *pages[];
 };
 
+/* Largest message (wire bytes) held in a fragment buffer. */
+#define SDP_PAGEBUF_FRAG_MAX	2048U
+
 struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
+bool sdp_pagebuf_fits_frag(u32 len);
+struct sdp_pagebuf *sdp_pagebuf_alloc_frag(struct page_frag_cache *nc,
+					   u32 len, gfp_t gfp);
 void sdp_pagebuf_free(struct sdp_pagebuf *b);
+u32 sdp_pagebuf_release(struct sdp_pagebuf *b);
+int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
+		   bool write);
+int sdp_pagebuf_sg(struct sdp_pagebuf *b, u32 off, u32 len,
+		   struct scatterlist *sg, int max);
 int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from);
 int sdp_pagebuf_from_iter_at(struct sdp_pagebuf *b, u32 off, u32 len,
 			     struct iov_iter *from);
@@ -173,6 +198,7 @@ struct sdp_msgout {
 	u32 next_xmit;		/* wire offset of the next new segment */
 	u32 granted;		/* may start segments below this */
 	bool started;		/* first segment queued */
+	unsigned long last_sent;	/* jiffies: last segment queued */
 };
 
 struct sdp_msgin {
@@ -208,6 +234,10 @@ struct sdp_rpc {
 	u8 probes;			/* probes sent without progress */
 	u8 auth_failures;		/* records of 'in' that failed AEAD */
 	u8 restarts;			/* client: request restarts (UNKNOWN) */
+	bool req_dropped_here;		/* client: our stack dropped a
+					 * request segment since the last
+					 * (re)start
+					 */
 	bool in_msg_id_known;		/* 'in' authenticated once under ... */
 	u64 in_msg_id;			/* ... this message id: it stays */
 	struct sdp_msgout out;		/* request (client) / response (server) */
@@ -223,6 +253,14 @@ struct sdp_client_win {
 	struct sdp_window win;
 };
 
+/* Client: received responses not yet acknowledged to one server. */
+struct sdp_ack_pending {
+	struct sdp_peer *peer;		/* holds a reference; NULL: free */
+	u16 port;
+	struct sdp_ackset set;
+};
+
+#define SDP_ACK_SLOTS		8
 #define SDP_RPC_BUCKET_BITS	8
 #define SDP_PEER_BUCKET_BITS	6
 #define SDP_CLIENT_BUCKET_BITS	6
@@ -255,6 +293,10 @@ struct sdp_sock {
 	struct hlist_head key_hash[1 << SDP_KEY_BUCKET_BITS];
 	unsigned int nkeys;		/* peers with keys */
 	bool allow_plaintext;
+	unsigned int nacks;		/* ack slots in use */
+	unsigned int ack_evict;		/* next slot to give up when full */
+	struct sdp_ack_pending acks[SDP_ACK_SLOTS];
+	struct page_frag_cache frag_cache;	/* small messages; sock lock */
 };
 
 /* Keys of one peer (address and port) of a socket (sdp_key.c). */
@@ -332,13 +374,16 @@ void sdp_msgout_init(struct sdp_rpc *rpc, struct sdp_pagebuf *buf, u32 len,
 		     const struct sdp_msg_geom *geo);
 void sdp_xmit_new_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		       struct sk_buff_head *q);
-void sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
+bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 		    u32 end, struct sk_buff_head *q);
 void sdp_queue_ctrl(struct sdp_sock *ssk, struct sdp_rpc *rpc, u8 type,
 		    u32 a, u32 b, struct sk_buff_head *q);
 void sdp_queue_ctrl_to(struct sdp_sock *ssk, struct sdp_peer *peer,
 		       u16 dport, u64 rpc_id, u8 flags, u8 type,
 		       struct sk_buff_head *q);
+void sdp_ack_note(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+		  struct sk_buff_head *q);
+void sdp_acks_flush(struct sdp_sock *ssk, struct sk_buff_head *q);
 void sdp_xmit_queue(struct sdp_sock *ssk, struct sk_buff_head *q);
 int sdp_offload_register(void);
 void sdp_offload_unregister(void);

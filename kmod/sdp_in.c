@@ -78,6 +78,7 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, overhead);
 	struct sdp_msgin *in;
 	u32 charge, nrec = 0;
+	bool frag;
 
 	if (pi->msg_len > sdp_max_msg_bytes)
 		return SDP_DROP_BAD_LENGTH;
@@ -91,13 +92,16 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	 * data lands in it. A forged header that claims a long message costs
 	 * its sender real bytes, not a declaration.
 	 */
-	charge = sizeof(*in) + DIV_ROUND_UP((u32)wire, PAGE_SIZE) *
-		 sizeof(struct page *);
+	frag = sdp_pagebuf_fits_frag((u32)wire);
+	charge = sizeof(*in) + (frag ? (u32)wire :
+		 DIV_ROUND_UP((u32)wire, PAGE_SIZE) * sizeof(struct page *));
 	if (!sdp_mem_charge(ssk, charge))
 		return SDP_DROP_NO_MEMORY;
 	in = kzalloc(sizeof(*in), GFP_ATOMIC);
 	if (in) {
-		in->buf = sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
+		in->buf = frag ? sdp_pagebuf_alloc_frag(&ssk->frag_cache,
+							(u32)wire, GFP_ATOMIC) :
+			  sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
 		in->opened_map = bitmap_zalloc(max(nrec, 1U), GFP_ATOMIC);
 	}
 	if (!in || !in->buf || !in->opened_map) {
@@ -313,7 +317,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	/* The message is complete. */
 	list_del_init(&in->grant_link);
 	if (rpc->is_client) {
-		sdp_queue_ctrl(ssk, rpc, SDP_PKT_ACK, 0, 0, q);
+		sdp_ack_note(ssk, rpc, q);
 		sdp_msgout_free(ssk, rpc);
 	}
 	sdp_rpc_make_ready(ssk, rpc);
@@ -331,14 +335,48 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	 * The probe backoff does not restart: a server that keeps losing the
 	 * request is asked less and less often. Liveness: see sdp_rcv_ctrl().
 	 */
-	if (rpc->restarts < U8_MAX)
+	/*
+	 * A request that our own stack dropped (a full device backlog) did
+	 * not reach the server: that restart says nothing about whether the
+	 * server can accept it, so it does not count toward the limit.
+	 */
+	if (rpc->restarts < U8_MAX && !rpc->req_dropped_here)
 		rpc->restarts++;
+	rpc->req_dropped_here = false;
 	sdp_msgin_free(ssk, rpc);
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);
 	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);
+}
+
+/* Free the acknowledged server RPCs: rpc_id (rpc) and those in ack_more. */
+static enum sdp_drop_reason sdp_rcv_ack(struct sdp_sock *ssk,
+					struct sdp_rpc *rpc,
+					const struct sdp_pkt_info *pi,
+					const struct in6_addr *saddr)
+{
+	struct net *net = sock_net(sdp_to_sk(ssk));
+	u64 more = pi->ack_more;
+	unsigned int freed = 0;
+
+	for (;;) {
+		if (rpc && rpc->state == SDP_RPC_SERVER_RESPONDING) {
+			sdp_rpc_free(ssk, rpc);
+			freed++;
+		}
+		if (!more)
+			break;
+		/* Bit i names RPC rpc_id - 1 - i (sdp_ack.h). */
+		rpc = sdp_rpc_find(ssk, pi->rpc_id - 1 - __ffs64(more), false,
+				   saddr, pi->sport);
+		more &= more - 1;
+	}
+	if (!freed)
+		return SDP_DROP_UNKNOWN_RPC;
+	sdp_count(net, SDP_CNT_SERVER_RPCS_COMPLETED, freed);
+	return SDP_DROP_NONE;
 }
 
 static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
@@ -385,11 +423,14 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 			sdp_peer_put(ssk, peer);
 			return SDP_DROP_NONE;
 		}
-		if (rpc->is_client || rpc->state == SDP_RPC_SERVER_RESPONDING)
+		if (rpc->is_client) {
 			sdp_xmit_range(ssk, rpc, pi->offset,
 				       pi->offset + pi->length, q);
-		else
+		} else if (rpc->state != SDP_RPC_SERVER_RESPONDING ||
+			   !sdp_xmit_range(ssk, rpc, pi->offset,
+					   pi->offset + pi->length, q)) {
 			sdp_queue_ctrl(ssk, rpc, SDP_PKT_BUSY, 0, 0, q);
+		}
 		return SDP_DROP_NONE;
 
 	case SDP_PKT_UNKNOWN:
@@ -416,8 +457,12 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	case SDP_PKT_NEED_ACK:
 		if (!from_server)
 			return SDP_DROP_BAD_HEADER;
-		if (rpc)
-			return SDP_DROP_NONE;	/* response not complete yet */
+		if (rpc) {
+			/* Complete but not read yet: its ACK may be lost. */
+			if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
+				sdp_queue_ctrl(ssk, rpc, SDP_PKT_ACK, 0, 0, q);
+			return SDP_DROP_NONE;	/* or not complete yet */
+		}
 		if (pi->rpc_id >= ssk->next_rpc_id)
 			return SDP_DROP_UNKNOWN_RPC;
 		peer = sdp_peer_get(ssk, saddr, &err);
@@ -431,12 +476,7 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	case SDP_PKT_ACK:
 		if (from_server)
 			return SDP_DROP_BAD_HEADER;
-		if (!rpc || rpc->state != SDP_RPC_SERVER_RESPONDING)
-			return SDP_DROP_UNKNOWN_RPC;
-		sdp_count(sock_net(sdp_to_sk(ssk)),
-			  SDP_CNT_SERVER_RPCS_COMPLETED, 1);
-		sdp_rpc_free(ssk, rpc);
-		return SDP_DROP_NONE;
+		return sdp_rcv_ack(ssk, rpc, pi, saddr);
 	}
 	return SDP_DROP_BAD_TYPE;
 }

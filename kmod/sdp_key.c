@@ -308,16 +308,10 @@ bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 /* Forget what arrived of a message (a record failed): it is resent. */
 static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
 {
-	u32 i;
+	u32 released = sdp_pagebuf_release(in->buf) * PAGE_SIZE;
 
-	for (i = 0; i < in->buf->npages; i++) {
-		if (in->buf->pages[i]) {
-			put_page(in->buf->pages[i]);
-			in->buf->pages[i] = NULL;
-			sdp_mem_uncharge(ssk, PAGE_SIZE);
-			in->charged -= PAGE_SIZE;
-		}
-	}
+	sdp_mem_uncharge(ssk, released);
+	in->charged -= released;
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	bitmap_zero(in->opened_map, in->nrec);
 	in->opened = 0;
@@ -353,7 +347,6 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	for (k = sdp_record_index_at(start, in->rec_plain); k <= last; k++) {
 		u8 prefix[SDP_RECORD_PREFIX];
 		u64 id = in->msg_id;
-		u32 i;
 
 		if (test_bit(k, in->opened_map) ||
 		    !sdp_record_locate(in->len, in->rec_plain, k, &g) ||
@@ -362,13 +355,8 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			continue;
 		if (id == U64_MAX) {
 			/* The explicit nonce names the message; AEAD checks it. */
-			for (i = 0; i < SDP_RECORD_PREFIX; i++) {
-				u32 off = g.wire_off + i;
-
-				prefix[i] = *((u8 *)page_address(
-					in->buf->pages[off >> PAGE_SHIFT]) +
-					(off & ~PAGE_MASK));
-			}
+			sdp_pagebuf_rw(in->buf, g.wire_off, prefix,
+				       sizeof(prefix), false);
 			id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
 			     SDP_REC_INDEX_BITS;
 		}

@@ -52,12 +52,7 @@ unsigned int sdp_sock_mem_bytes = 256U << 20;
 module_param_named(sock_mem_bytes, sdp_sock_mem_bytes, uint, 0644);
 MODULE_PARM_DESC(sock_mem_bytes, "message buffer bytes per socket, at most");
 
-static unsigned int sdp_net_id __read_mostly;
-
-struct sdp_net *sdp_net(const struct net *net)
-{
-	return net_generic(net, sdp_net_id);
-}
+unsigned int sdp_net_id __read_mostly;
 
 static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_TX_PACKETS] = "tx_packets",

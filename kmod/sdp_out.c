@@ -216,6 +216,7 @@ static void sdp_queue_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		sdp_count(net, SDP_CNT_TX_ERRORS, 1);
 		return;
 	}
+	rpc->out.last_sent = jiffies;
 	sdp_count(net, SDP_CNT_TX_DATA, 1);
 	sdp_count(net, SDP_CNT_TX_DATA_BYTES, len);
 	if (flags & SDP_F_RETRANSMIT)
@@ -250,32 +251,44 @@ void sdp_xmit_new_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 /*
  * Answer a RESEND for [start, end): segments already sent that overlap
  * the range go out again; bytes beyond what was sent count as a grant.
+ * While this message sent a segment less than resend_ms ago, a RESEND is
+ * the peer's probe crossing data in flight (or sitting in a full device
+ * backlog): the sent segments are not repeated, the peer gets BUSY (alive)
+ * and asks again after its backoff. Returns true if it sent data.
  */
-void sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
+bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 		    u32 end, struct sk_buff_head *q)
 {
 	struct sdp_msgout *out = &rpc->out;
+	bool recent;
 	u32 off;
 
 	if (!out->buf && out->wire_len)
-		return;
+		return false;
+	recent = out->started &&
+		 time_before(jiffies, out->last_sent + sdp_resend_jiffies());
 	if (!out->wire_len) {
+		if (recent)
+			return false;
 		sdp_queue_data(ssk, rpc, 0, 0, SDP_F_RETRANSMIT, q);
 		out->started = true;
-		return;
+		return true;
 	}
 	end = min(end, out->wire_len);
 	if (start >= end)
-		return;
+		return false;
 	off = start - start % out->seg_bytes;
-	for (; off < end && off < out->next_xmit; off += out->seg_bytes) {
+	for (; !recent && off < end && off < out->next_xmit;
+	     off += out->seg_bytes) {
 		u32 len = min(out->seg_bytes, out->wire_len - off);
 
 		sdp_queue_data(ssk, rpc, off, len, SDP_F_RETRANSMIT, q);
 	}
 	if (end > out->granted)
 		out->granted = end;
+	off = out->next_xmit;
 	sdp_xmit_new_data(ssk, rpc, q);
+	return !recent || out->next_xmit != off;
 }
 
 static const enum sdp_counter sdp_tx_ctrl_counter[] = {
@@ -289,7 +302,7 @@ static const enum sdp_counter sdp_tx_ctrl_counter[] = {
 
 static void sdp_queue_ctrl_pkt(struct sdp_sock *ssk, struct sdp_peer *peer,
 			       u16 dport, u64 rpc_id, u8 flags, u8 type,
-			       u32 a, u32 b, struct sk_buff_head *q)
+			       u32 a, u32 b, u64 more, struct sk_buff_head *q)
 {
 	struct net *net = sock_net(sdp_to_sk(ssk));
 	unsigned int hlen = sdp_hdr_len(type);
@@ -314,6 +327,8 @@ static void sdp_queue_ctrl_pkt(struct sdp_sock *ssk, struct sdp_peer *peer,
 
 		r->offset = cpu_to_be32(a);
 		r->length = cpu_to_be32(b);
+	} else if (type == SDP_PKT_ACK) {
+		((struct sdp_ack_hdr *)c)->more = cpu_to_be64(more);
 	}
 	err = sdp_ctrl_sign(ssk, &peer->addr, dport, skb);
 	if (err) {
@@ -332,14 +347,103 @@ void sdp_queue_ctrl(struct sdp_sock *ssk, struct sdp_rpc *rpc, u8 type,
 		    u32 a, u32 b, struct sk_buff_head *q)
 {
 	sdp_queue_ctrl_pkt(ssk, rpc->peer, rpc->peer_port, rpc->id,
-			   sdp_rpc_flags(rpc), type, a, b, q);
+			   sdp_rpc_flags(rpc), type, a, b, 0, q);
 }
 
 void sdp_queue_ctrl_to(struct sdp_sock *ssk, struct sdp_peer *peer,
 		       u16 dport, u64 rpc_id, u8 flags, u8 type,
 		       struct sk_buff_head *q)
 {
-	sdp_queue_ctrl_pkt(ssk, peer, dport, rpc_id, flags, type, 0, 0, q);
+	sdp_queue_ctrl_pkt(ssk, peer, dport, rpc_id, flags, type, 0, 0, 0, q);
+}
+
+/*
+ * Client side ACKs. A received response is not acknowledged at once: its
+ * id joins the set of its server (one slot per server address and port,
+ * which holds a reference on the peer), and the set goes out as one ACK
+ * packet at the next timer tick, when an id does not fit into it, when
+ * the slots run out, or when the socket closes. One ACK per tick and
+ * server instead of one per RPC; the server's NEED_ACK (resend_ms) comes
+ * later than the tick (tick_ms) and is answered at once if it does.
+ */
+static void sdp_ack_slot_send(struct sdp_sock *ssk,
+			      struct sdp_ack_pending *p,
+			      struct sk_buff_head *q)
+{
+	if (!p->peer)
+		return;
+	if (!sdp_ackset_empty(&p->set))
+		sdp_queue_ctrl_pkt(ssk, p->peer, p->port, p->set.top, 0,
+				   SDP_PKT_ACK, 0, 0, p->set.more, q);
+	sdp_peer_put(ssk, p->peer);
+	p->peer = NULL;
+	ssk->nacks--;
+}
+
+void sdp_ack_note(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+		  struct sk_buff_head *q)
+{
+	struct sdp_ack_pending *p, *slot = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ssk->acks); i++) {
+		p = &ssk->acks[i];
+		if (!p->peer) {
+			if (!slot)
+				slot = p;
+			continue;
+		}
+		if (p->peer != rpc->peer || p->port != rpc->peer_port)
+			continue;
+		if (sdp_ackset_add(&p->set, rpc->id))
+			return;
+		/* Too far from the ids in the set: send it, start anew. */
+		sdp_ack_slot_send(ssk, p, q);
+		slot = p;
+		break;
+	}
+	if (!slot) {
+		slot = &ssk->acks[ssk->ack_evict++ % ARRAY_SIZE(ssk->acks)];
+		sdp_ack_slot_send(ssk, slot, q);
+	}
+	slot->peer = rpc->peer;
+	rpc->peer->refs++;
+	slot->port = rpc->peer_port;
+	sdp_ackset_init(&slot->set);
+	sdp_ackset_add(&slot->set, rpc->id);
+	ssk->nacks++;
+	sdp_sock_arm_timer(ssk);
+}
+
+/* Send every pending ACK (timer tick, close). Under the socket lock. */
+void sdp_acks_flush(struct sdp_sock *ssk, struct sk_buff_head *q)
+{
+	unsigned int i;
+
+	for (i = 0; ssk->nacks && i < ARRAY_SIZE(ssk->acks); i++)
+		sdp_ack_slot_send(ssk, &ssk->acks[i], q);
+}
+
+#define SDP_DROPPED_REQS_MAX	16
+
+/*
+ * Client requests some of whose segments our own stack dropped (the device
+ * backlog was full): mark them, so that the UNKNOWN this will bring does
+ * not count as a failed attempt (sdp_restart_request()).
+ */
+static void sdp_mark_dropped_requests(struct sdp_sock *ssk, const u64 *ids,
+				      unsigned int n)
+{
+	struct sdp_rpc *rpc;
+	unsigned int i;
+
+	spin_lock_bh(&ssk->lock);
+	for (i = 0; i < n; i++) {
+		rpc = sdp_rpc_find(ssk, ids[i], true, NULL, 0);
+		if (rpc && rpc->state == SDP_RPC_CLIENT_OUTGOING)
+			rpc->req_dropped_here = true;
+	}
+	spin_unlock_bh(&ssk->lock);
 }
 
 /* Send what was queued under the socket lock. Called without the lock. */
@@ -347,20 +451,34 @@ void sdp_xmit_queue(struct sdp_sock *ssk, struct sk_buff_head *q)
 {
 	struct sock *sk = sdp_to_sk(ssk);
 	struct net *net = sock_net(sk);
+	u64 dropped[SDP_DROPPED_REQS_MAX];
+	unsigned int ndropped = 0;
 	struct sk_buff *skb;
 	int err;
 
 	while ((skb = __skb_dequeue(q))) {
+		const struct sdp_common_hdr *c =
+			(const struct sdp_common_hdr *)skb_transport_header(skb);
+		bool request = c->type == SDP_PKT_DATA &&
+			       !(c->flags & SDP_F_FROM_SERVER);
+		u64 id = be64_to_cpu(c->rpc_id);
+
 		if (skb->protocol == htons(ETH_P_IP))
 			err = ip_local_out(net, sk, skb);
 		else
 			err = ip6_local_out(net, sk, skb);
 		err = net_xmit_eval(err);
-		if (err)
+		if (err) {
 			sdp_count(net, SDP_CNT_TX_ERRORS, 1);
-		else
+			if (request && ndropped < SDP_DROPPED_REQS_MAX &&
+			    (!ndropped || dropped[ndropped - 1] != id))
+				dropped[ndropped++] = id;
+		} else {
 			sdp_count(net, SDP_CNT_TX_PACKETS, 1);
+		}
 	}
+	if (ndropped)
+		sdp_mark_dropped_requests(ssk, dropped, ndropped);
 }
 
 /*

@@ -316,6 +316,9 @@ static int sdp_init_sock(struct sock *sk)
 	struct sdp_sock *ssk = sdp_sk(sk);
 	int i;
 
+	/* The slab clears new sockets only with init_on_alloc: do it here. */
+	memset((u8 *)ssk + offsetof(struct sdp_sock, lock), 0,
+	       sizeof(*ssk) - offsetof(struct sdp_sock, lock));
 	spin_lock_init(&ssk->lock);
 	INIT_HLIST_NODE(&ssk->port_node);
 	INIT_LIST_HEAD(&ssk->rpcs);
@@ -344,17 +347,27 @@ static void sdp_destroy_sock(struct sock *sk)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
 	struct sdp_rpc *rpc, *tmp;
+	struct sk_buff_head q;
 
+	__skb_queue_head_init(&q);
 	spin_lock_bh(&ssk->lock);
+	/* The responses that arrived are acknowledged, keys still exist. */
+	sdp_acks_flush(ssk, &q);
 	ssk->shutdown = true;
 	list_for_each_entry_safe(rpc, tmp, &ssk->rpcs, sock_link)
 		sdp_rpc_free(ssk, rpc);
 	spin_unlock_bh(&ssk->lock);
+	sdp_xmit_queue(ssk, &q);
 	del_timer_sync(&ssk->timer);
 	sdp_unhash(sk);
 	sdp_peers_destroy(ssk);
 	sdp_client_wins_destroy(ssk);
 	sdp_keys_destroy(ssk);
+	/* Pieces still in use (skbs in flight) keep their page. */
+	if (ssk->frag_cache.va)
+		__page_frag_cache_drain(virt_to_head_page(ssk->frag_cache.va),
+					ssk->frag_cache.pagecnt_bias);
+	ssk->frag_cache.va = NULL;
 	atomic_dec(&sdp_net(sock_net(sk))->sockets);
 }
 
@@ -511,7 +524,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	u64 __user *id_out = NULL;
 	struct sdp_peer *peer = NULL;
 	struct sdp_send_info info;
-	struct sdp_pagebuf *buf;
+	struct sdp_pagebuf *buf = NULL;
 	struct sdp_rpc *rpc = NULL;
 	struct sdp_msg_geom geo;
 	struct in6_addr addr;
@@ -582,12 +595,17 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -ENOBUFS;
 	if (err)
 		goto out_put;
+	/* A small message takes a piece of the socket's page_frag cache. */
+	if (sdp_pagebuf_fits_frag(geo.wire_len))
+		buf = sdp_pagebuf_alloc_frag(&ssk->frag_cache, geo.wire_len,
+					     GFP_ATOMIC);
 	if (rpc)
 		rpc->state = SDP_RPC_SERVER_PREPARING;
 	spin_unlock_bh(&ssk->lock);
 
 	/* 2. Without the lock: copy the message in and seal its records. */
-	buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL, true);
+	if (!buf)
+		buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL, true);
 	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id,
 				 id) : -ENOMEM;
 	sdp_txkey_put(txk);

@@ -83,6 +83,7 @@ void sdp_timer_fn(struct timer_list *t)
 			sdp_ask_for_data(ssk, rpc, &q);
 		}
 	}
+	sdp_acks_flush(ssk, &q);
 	if (!list_empty(&ssk->rpcs))
 		sdp_sock_arm_timer(ssk);
 	spin_unlock_bh(&ssk->lock);

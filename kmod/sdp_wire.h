@@ -96,13 +96,22 @@ struct sdp_resend_hdr {
 } __packed;
 
 /*
- * UNKNOWN, BUSY, NEED_ACK and ACK carry only the common header.
+ * UNKNOWN, BUSY and NEED_ACK carry only the common header.
  * UNKNOWN: "I have no state for this RPC".  BUSY: "alive, response not ready".
  * NEED_ACK: server asks whether the client got the response.
- * ACK: client tells the server the response arrived; server frees the RPC.
  */
 struct sdp_ctrl_hdr {
 	struct sdp_common_hdr common;
+} __packed;
+
+/*
+ * ACK: client tells the server the responses of RPC common.rpc_id and of
+ * the ids in 'more' arrived (bit i: RPC rpc_id - 1 - i, see sdp_ack.h);
+ * the server frees those RPCs.
+ */
+struct sdp_ack_hdr {
+	struct sdp_common_hdr common;
+	__be64 more;
 } __packed;
 
 /*
@@ -137,6 +146,7 @@ SDP_WIRE_ASSERT(sizeof(struct sdp_data_hdr) == 40, "data header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_grant_hdr) == 36, "grant header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_resend_hdr) == 36, "resend header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_ctrl_hdr) == 28, "ctrl header");
+SDP_WIRE_ASSERT(sizeof(struct sdp_ack_hdr) == 36, "ack header");
 SDP_WIRE_ASSERT(sizeof(struct sdp_ctrl_trailer) == SDP_CTRL_TRAILER_LEN,
 		"ctrl trailer");
 
@@ -150,10 +160,11 @@ static inline unsigned int sdp_hdr_len(__u8 type)
 		return sizeof(struct sdp_grant_hdr);
 	case SDP_PKT_RESEND:
 		return sizeof(struct sdp_resend_hdr);
+	case SDP_PKT_ACK:
+		return sizeof(struct sdp_ack_hdr);
 	case SDP_PKT_UNKNOWN:
 	case SDP_PKT_BUSY:
 	case SDP_PKT_NEED_ACK:
-	case SDP_PKT_ACK:
 		return sizeof(struct sdp_ctrl_hdr);
 	default:
 		return 0;

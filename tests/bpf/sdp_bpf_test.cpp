@@ -518,6 +518,8 @@ TEST_F(SdpXdp, BadDoffIsMalformed) {
   bad.push_back(of_type(SDP_PKT_GRANT));
   bad.back().doff_words = 10;
   bad.push_back(of_type(SDP_PKT_ACK));
+  bad.back().doff_words = 7;
+  bad.push_back(of_type(SDP_PKT_NEED_ACK));
   bad.back().doff_words = 9;
   ExpectAllMalformed(bad);
 }

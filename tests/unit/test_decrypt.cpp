@@ -528,7 +528,8 @@ TEST(Decrypt, SealMatchesTheIndependentEncoder) {
 // tag, computed here with OpenSSL as docs/PROTOCOL.md describes it.
 Bytes ctrl_packet(const Flow& f, uint8_t type, const DirKey& k, uint64_t n, uint32_t a = 0,
                   uint32_t b = 0) {
-  bool wide = type == 0x11 || type == 0x12;  // GRANT, RESEND: 36-byte header
+  // GRANT, RESEND (a, b) and ACK (more = a << 32 | b): 36-byte header
+  bool wide = type == 0x11 || type == 0x12 || type == 0x18;
   Bytes p;
   put(p, f.from_server ? f.dport : f.sport, 2);
   put(p, f.from_server ? f.sport : f.dport, 2);

@@ -43,6 +43,8 @@ struct Pkt {
       resend()->offset = 0;
       resend()->length = 0;
     }
+    if (type == SDP_PKT_ACK)
+      reinterpret_cast<sdp_ack_hdr *>(b.data())->more = 0;
     if (type == SDP_PKT_DATA) {
       data()->msg_len = cpu_to_be32(payload);
       data()->incoming = cpu_to_be32(payload);
@@ -96,6 +98,8 @@ TEST(CodecLayout, TypeSpecificOffsets) {
   EXPECT_EQ(offsetof(sdp_resend_hdr, length), 32u);
   EXPECT_EQ(sizeof(sdp_resend_hdr), 36u);
   EXPECT_EQ(sizeof(sdp_ctrl_hdr), 28u);
+  EXPECT_EQ(offsetof(sdp_ack_hdr, more), 28u);
+  EXPECT_EQ(sizeof(sdp_ack_hdr), 36u);
 }
 
 TEST(CodecLayout, HeaderLengthByType) {
@@ -104,11 +108,11 @@ TEST(CodecLayout, HeaderLengthByType) {
     switch (t) {
     case SDP_PKT_DATA: want = 40; break;
     case SDP_PKT_GRANT:
-    case SDP_PKT_RESEND: want = 36; break;
+    case SDP_PKT_RESEND:
+    case SDP_PKT_ACK: want = 36; break;
     case SDP_PKT_UNKNOWN:
     case SDP_PKT_BUSY:
-    case SDP_PKT_NEED_ACK:
-    case SDP_PKT_ACK: want = 28; break;
+    case SDP_PKT_NEED_ACK: want = 28; break;
     default: break;
     }
     EXPECT_EQ(sdp_hdr_len(static_cast<u8>(t)), want) << "type " << t;
@@ -260,8 +264,31 @@ TEST(CodecDrop, Truncated) {
   EXPECT_EQ(sdp_parse_header(g.b.data(), 35, 35, 0, &pi), SDP_DROP_TRUNCATED);
   EXPECT_EQ(sdp_parse_header(g.b.data(), 36, 36, 0, &pi), SDP_DROP_NONE);
   Pkt a(SDP_PKT_ACK);
-  EXPECT_EQ(sdp_parse_header(a.b.data(), 27, 28, 0, &pi), SDP_DROP_TRUNCATED);
-  EXPECT_EQ(sdp_parse_header(a.b.data(), 28, 28, 0, &pi), SDP_DROP_NONE);
+  EXPECT_EQ(sdp_parse_header(a.b.data(), 35, 36, 0, &pi), SDP_DROP_TRUNCATED);
+  EXPECT_EQ(sdp_parse_header(a.b.data(), 36, 35, 0, &pi), SDP_DROP_TRUNCATED);
+  EXPECT_EQ(sdp_parse_header(a.b.data(), 36, 36, 0, &pi), SDP_DROP_NONE);
+  Pkt n(SDP_PKT_NEED_ACK);
+  EXPECT_EQ(sdp_parse_header(n.b.data(), 27, 28, 0, &pi), SDP_DROP_TRUNCATED);
+  EXPECT_EQ(sdp_parse_header(n.b.data(), 28, 28, 0, &pi), SDP_DROP_NONE);
+}
+
+// ACK names rpc_id and, in 'more', up to 64 ids below it; none may be 0.
+TEST(CodecDrop, AckMoreNamesOnlyValidIds) {
+  sdp_pkt_info pi;
+  Pkt a(SDP_PKT_ACK);
+  auto* h = reinterpret_cast<sdp_ack_hdr*>(a.b.data());
+  h->more = cpu_to_be64(0x8000000000000001ULL);
+  ASSERT_EQ(a.parse(&pi), SDP_DROP_NONE);  // rpc id of Pkt is large
+  EXPECT_EQ(pi.ack_more, 0x8000000000000001ULL);
+  for (u64 top : {1ULL, 2ULL, 10ULL, 64ULL, 65ULL}) {
+    a.common()->rpc_id = cpu_to_be64(top);
+    for (unsigned int bit = 0; bit < 64; bit++) {
+      h->more = cpu_to_be64(1ULL << bit);
+      // bit names top - 1 - bit, which must be >= 1
+      bool ok = top >= bit + 2;
+      EXPECT_EQ(a.parse(), ok ? SDP_DROP_NONE : SDP_DROP_BAD_HEADER) << top << " bit " << bit;
+    }
+  }
 }
 
 TEST(CodecDrop, BadType) {
