@@ -11,7 +11,8 @@
 #                      [--protos LIST] [--out DIR] [--cpus N]
 #
 # Defaults: 500 iterations in 10 rounds that alternate between the protocols,
-# 100 warm-up (fewer left the first size measurably slower), sizes 64,1K,4K,16K,64K,256K,1M, protocols
+# 100 warm-up (fewer left the first size measurably slower; at most 8 MiB
+# of requests per protocol and size), sizes 64,1K,4K,16K,64K,256K,1M, protocols
 # sdp,sdp-aes128,sdp-aes256,ktls-aes128,ktls-aes256,tcp,udp (see
 # `sdp-bench --help`; ktls13-aes128/256 are TLS 1.3), OUT build/bench, 1 vCPU.
 # Why 1 vCPU: on this 2-core host a 2-vCPU TCG guest waits for a host

@@ -51,7 +51,8 @@ DESCRIPTION
     client  for each size in --sizes (default 64,1K,4K,16K,64K,256K,1M) and
             each protocol in --protos (default sdp,tcp,udp): one exchange
             whose echo is compared byte by byte with the request (a wrong
-            echo is an error), --warmup exchanges (default 20), then
+            echo is an error), --warmup exchanges (default 20; at most
+            8 MiB of requests per protocol and size), then
             --iterations timed exchanges (default 500) in --rounds blocks
             (default 10; one untimed exchange before each block) that take
             turns between the protocols, so that load from other processes
@@ -723,7 +724,9 @@ int run_client(const Options& o, const KeyRing& keys) {
       Transport& t = *protos[active[i]].t;
       t.scrub();
       check_echo(protos[active[i]].name, req[i], t.exchange(req[i]), "first");
-      for (int w = 0; w < o.warmup; w++) t.exchange(req[i]);
+      // Warm-up bounded by bytes: a few large exchanges warm up as much.
+      size_t warmup = std::min(static_cast<size_t>(o.warmup), std::max<size_t>(1, (8U << 20) / std::max<size_t>(size, 1)));
+      for (size_t w = 0; w < warmup; w++) t.exchange(req[i]);
     }
     for (int r = 0; r < rounds; r++) {
       int n = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
