@@ -71,6 +71,7 @@ enum sdp_counter {
 	SDP_CNT_RX_NEED_ACK,
 	SDP_CNT_RX_ACK,
 	SDP_CNT_RETRANSMITTED_SEGMENTS,
+	SDP_CNT_RETRANSMITTED_BYTES,	/* wire bytes of those segments */
 	SDP_CNT_RESTARTED_REQUESTS,
 	SDP_CNT_CLIENT_RPCS_STARTED,
 	SDP_CNT_CLIENT_RPCS_COMPLETED,
@@ -81,6 +82,8 @@ enum sdp_counter {
 	SDP_CNT_REQUESTS_DELIVERED,
 	SDP_CNT_RESPONSES_DELIVERED,
 	SDP_CNT_TX_CTRL_NO_KEY,		/* control packet not sent: no key */
+	SDP_CNT_RECORDS_DISCARDED,	/* failed AEAD: its bytes asked again */
+	SDP_CNT_MESSAGES_DISCARDED,	/* all received bytes of one dropped */
 	SDP_CNT_MAX
 };
 
@@ -213,6 +216,10 @@ struct sdp_msgin {
 	u64 msg_id;		/* authenticated message id, U64_MAX unknown */
 	u32 nrec;		/* records of the message */
 	u32 opened;		/* records authenticated and decrypted */
+	u32 opened_peak;	/* most ever opened: kept across a reset, so
+				 * only a record never opened before is
+				 * progress
+				 */
 	unsigned long *opened_map;
 	struct list_head grant_link;	/* on sock->grantable */
 	struct sdp_reasm reasm;
@@ -418,10 +425,21 @@ enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);
 
-/* Unscheduled bytes of a message: at least one packet. */
+/* A record's wire bytes for rec_plain application bytes, 0 = no records. */
+static inline u32 sdp_rec_wire(u16 rec_plain)
+{
+	return rec_plain ? rec_plain + SDP_RECORD_OVERHEAD : 0;
+}
+
+/*
+ * Unscheduled bytes of a message: at least one packet and, under a key, one
+ * record: a receiver grants to a message only once its first record
+ * authenticated (sdp_in.c).
+ */
 static inline u32 sdp_unsched(const struct sdp_msgout *out)
 {
-	return min(out->wire_len, max(sdp_unsched_bytes, out->mss));
+	return min(out->wire_len, max3(sdp_unsched_bytes, out->mss,
+				       sdp_rec_wire(out->rec_plain)));
 }
 
 /* The peer of this RPC is alive. */

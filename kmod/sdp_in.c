@@ -70,6 +70,13 @@ void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
 	}
 }
 
+/* The first record of a keyed message authenticated: it may be granted to. */
+static void sdp_msgin_authenticated(struct sdp_sock *ssk, struct sdp_msgin *in)
+{
+	if (in->granted < in->wire_len && list_empty(&in->grant_link))
+		list_add_tail(&in->grant_link, &ssk->grantable);
+}
+
 static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 					  struct sdp_rpc *rpc,
 					  const struct sdp_pkt_info *pi)
@@ -88,12 +95,13 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 		nrec = sdp_record_count(pi->msg_len, pi->rec_plain);
 	}
 	/*
-	 * Charge what is really allocated: the page table now, each page when
-	 * data lands in it. A forged header that claims a long message costs
-	 * its sender real bytes, not a declaration.
+	 * Charge what is really allocated: the page table and record bitmap
+	 * now, each page when data lands in it. A forged header that claims
+	 * a long message costs its sender real bytes, not a declaration.
 	 */
 	frag = sdp_pagebuf_fits_frag((u32)wire);
-	charge = sizeof(*in) + (frag ? (u32)wire :
+	charge = sizeof(*in) + BITS_TO_LONGS(max(nrec, 1U)) * sizeof(long) +
+		 (frag ? (u32)wire :
 		 DIV_ROUND_UP((u32)wire, PAGE_SIZE) * sizeof(struct page *));
 	if (!sdp_mem_charge(ssk, charge))
 		return SDP_DROP_NO_MEMORY;
@@ -126,38 +134,42 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	 * not replays of it.
 	 */
 	in->msg_id = rpc->in_msg_id_known ? rpc->in_msg_id : U64_MAX;
-	in->granted = pi->incoming;
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	INIT_LIST_HEAD(&in->grant_link);
-	if (in->granted < in->wire_len)
-		list_add_tail(&in->grant_link, &ssk->grantable);
+	/*
+	 * Under a key, 'incoming' is not authenticated: believe it only up to
+	 * what a sender sends unscheduled (sdp_unsched()), and grant nothing
+	 * before the first record authenticated (sdp_msgin_authenticated()),
+	 * so a forged first packet takes no grant budget from real messages.
+	 */
+	if (in->epoch) {
+		in->granted = min3(pi->incoming, in->wire_len,
+				   max(sdp_unsched_bytes,
+				       sdp_rec_wire(in->rec_plain)));
+		if (in->msg_id != U64_MAX)
+			sdp_msgin_authenticated(ssk, in);
+	} else {
+		in->granted = min(pi->incoming, in->wire_len);
+		if (in->granted < in->wire_len)
+			list_add_tail(&in->grant_link, &ssk->grantable);
+	}
 	rpc->in = in;
 	return SDP_DROP_NONE;
 }
 
 /*
- * A record of the incoming message failed authentication; what arrived of
- * the message was discarded and retransmission fills it again. Anyone can
- * inject such a packet, so it must not end a legitimate RPC: a client RPC
- * goes on (unauthenticated bytes do not keep it alive either: a response
- * that never authenticates ends in the timeout, reported as EBADMSG), and a
- * server forgets only a request that never authenticated (its id is not
- * recorded yet, so the client's restart is accepted).
+ * A record of the incoming message failed authentication. Anyone can inject
+ * such a packet, so it must not end or set back a legitimate RPC: only that
+ * record's bytes were discarded (sdp_key.c) and are asked for again; the
+ * RPC goes on. Unauthenticated bytes do not keep it alive either: a
+ * response that never authenticates ends in the timeout, reported as
+ * EBADMSG, and a request that never authenticates is forgotten by the
+ * timer.
  */
-static void sdp_auth_failed(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+static void sdp_auth_failed(struct sdp_rpc *rpc)
 {
 	if (rpc->auth_failures < U8_MAX)
 		rpc->auth_failures++;
-	if (rpc->in->msg_id != U64_MAX)
-		return;
-	if (rpc->is_client) {
-		/* Its geometry may be forged too: the next packet sets it. */
-		sdp_msgin_free(ssk, rpc);
-	} else {
-		sdp_count(sock_net(sdp_to_sk(ssk)),
-			  SDP_CNT_SERVER_RPCS_ABORTED, 1);
-		sdp_rpc_free(ssk, rpc);
-	}
 }
 
 static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
@@ -210,6 +222,36 @@ static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
 	return rpc;
 }
 
+/*
+ * Copy the bytes of a DATA packet that are still missing, and only those:
+ * bytes that arrived before are never written again (a complete record
+ * there holds decrypted plaintext, and an injected overlapping packet must
+ * not change what authenticated). The reassembly state is updated by the
+ * caller; bytes copied into a gap it then refuses stay a gap.
+ */
+static enum sdp_drop_reason sdp_msgin_place(struct sdp_sock *ssk,
+					    struct sdp_msgin *in,
+					    struct sk_buff *skb,
+					    const struct sdp_pkt_info *pi)
+{
+	u32 end = pi->seq + pi->payload_len, from = pi->seq, ms, me;
+	u32 pages, charge = pi->payload_len + PAGE_SIZE;
+	int err = 0;
+
+	if (!sdp_mem_charge(ssk, charge))
+		return SDP_DROP_NO_MEMORY;
+	while (!err && sdp_reasm_next_missing(&in->reasm, from, end, &ms, &me)) {
+		err = sdp_pagebuf_from_skb(in->buf, ms, skb,
+					   pi->hdr_len + (ms - pi->seq),
+					   me - ms, &pages);
+		sdp_mem_charge_force(ssk, pages * PAGE_SIZE);
+		in->charged += pages * PAGE_SIZE;
+		from = me;
+	}
+	sdp_mem_uncharge(ssk, charge);
+	return err ? SDP_DROP_NO_MEMORY : SDP_DROP_NONE;
+}
+
 static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 					 struct sdp_rpc *rpc,
 					 struct sk_buff *skb,
@@ -260,24 +302,16 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 			return r;
 		in = rpc->in;
 	}
-	if (pi->incoming > in->granted)
+	/* Without a key nothing is authenticated; under one, see msgin_new. */
+	if (!in->epoch && pi->incoming > in->granted)
 		in->granted = min(pi->incoming, in->wire_len);
 
 	if (in->wire_len) {
-		u32 pages;
-		int err;
-
 		if (sdp_reasm_range_complete(&in->reasm, pi->seq, end))
 			return SDP_DROP_DUPLICATE;
-		if (!sdp_mem_charge(ssk, pi->payload_len + PAGE_SIZE))
-			return SDP_DROP_NO_MEMORY;
-		err = sdp_pagebuf_from_skb(in->buf, pi->seq, skb, pi->hdr_len,
-					   pi->payload_len, &pages);
-		sdp_mem_uncharge(ssk, pi->payload_len + PAGE_SIZE);
-		sdp_mem_charge_force(ssk, pages * PAGE_SIZE);
-		in->charged += pages * PAGE_SIZE;
-		if (err)
-			return SDP_DROP_NO_MEMORY;
+		r = sdp_msgin_place(ssk, in, skb, pi);
+		if (r)
+			return r;
 		switch (sdp_reasm_add(&in->reasm, pi->seq, end, &newb)) {
 		case SDP_REASM_NEW:
 			break;
@@ -291,12 +325,15 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
 		if (!in->epoch)
 			sdp_rpc_progress(rpc);
-		opened = in->opened;
+		opened = in->opened_peak;
 		r = sdp_msgin_open_records(ssk, rpc, pi->seq, end);
-		if (!r && in->opened > opened)
+		if (in->opened > opened) {
+			in->opened_peak = in->opened;
 			sdp_rpc_progress(rpc);
+			sdp_msgin_authenticated(ssk, in);
+		}
 		if (r == SDP_DROP_AUTH_FAILED) {
-			sdp_auth_failed(ssk, rpc);
+			sdp_auth_failed(rpc);
 			return r;
 		}
 		if (r == SDP_DROP_REPLAY && !rpc->is_client) {
@@ -439,9 +476,14 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 		if (rpc->is_client) {
 			/*
 			 * A response is arriving: this UNKNOWN is older than
-			 * the server's state (reordered), ignore it.
+			 * the server's state (reordered), ignore it. Under a
+			 * key only an authenticated record shows that; bytes
+			 * nobody vouched for (a forged response packet) must
+			 * not stop the restart.
 			 */
-			if (rpc->state == SDP_RPC_CLIENT_OUTGOING && !rpc->in)
+			if (rpc->state == SDP_RPC_CLIENT_OUTGOING &&
+			    (!rpc->in ||
+			     (rpc->in->epoch && rpc->in->msg_id == U64_MAX)))
 				sdp_restart_request(ssk, rpc, q);
 		} else if (rpc->state == SDP_RPC_SERVER_INCOMING ||
 			   rpc->state == SDP_RPC_SERVER_RESPONDING) {

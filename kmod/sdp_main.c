@@ -75,6 +75,7 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_RX_NEED_ACK] = "rx_need_ack",
 	[SDP_CNT_RX_ACK] = "rx_ack",
 	[SDP_CNT_RETRANSMITTED_SEGMENTS] = "retransmitted_segments",
+	[SDP_CNT_RETRANSMITTED_BYTES] = "retransmitted_bytes",
 	[SDP_CNT_RESTARTED_REQUESTS] = "restarted_requests",
 	[SDP_CNT_CLIENT_RPCS_STARTED] = "client_rpcs_started",
 	[SDP_CNT_CLIENT_RPCS_COMPLETED] = "client_rpcs_completed",
@@ -85,6 +86,8 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_REQUESTS_DELIVERED] = "requests_delivered",
 	[SDP_CNT_RESPONSES_DELIVERED] = "responses_delivered",
 	[SDP_CNT_TX_CTRL_NO_KEY] = "tx_ctrl_no_key",
+	[SDP_CNT_RECORDS_DISCARDED] = "records_discarded",
+	[SDP_CNT_MESSAGES_DISCARDED] = "messages_discarded",
 };
 
 static const char *const sdp_drop_names[SDP_DROP_MAX] = {
