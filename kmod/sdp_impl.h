@@ -32,6 +32,7 @@
 #include "sdp_grant.h"
 #include "sdp_record.h"
 #include "sdp_crypto.h"
+#include "sdp_hash.h"
 #include "uapi/linux/sdp.h"
 
 #define SDP_MODULE_VERSION	"0.1.0"
@@ -84,6 +85,11 @@ enum sdp_counter {
 	SDP_CNT_TX_CTRL_NO_KEY,		/* control packet not sent: no key */
 	SDP_CNT_RECORDS_DISCARDED,	/* failed AEAD: its bytes asked again */
 	SDP_CNT_MESSAGES_DISCARDED,	/* all received bytes of one dropped */
+	SDP_CNT_OLD_RESPONSES_TAKEN,	/* behind the replay window, taken */
+	SDP_CNT_REQUESTS_RESEALED,	/* restarted under a new message id */
+	SDP_CNT_PROVISIONAL_EVICTED,	/* unauthenticated requests forgotten
+					 * to make room (sdp_in.c)
+					 */
 	SDP_CNT_MAX
 };
 
@@ -129,6 +135,7 @@ struct sdp_peer {
 		struct flowi6 fl6;
 	};
 	unsigned int refs;		/* RPCs using it; under sock lock */
+	unsigned int nprovisional;	/* its provisional server RPCs */
 };
 
 /* ---- message buffers (sdp_buf.c) ---- */
@@ -152,6 +159,8 @@ struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
 bool sdp_pagebuf_fits_frag(u32 len);
 struct sdp_pagebuf *sdp_pagebuf_alloc_frag(struct page_frag_cache *nc,
 					   u32 len, gfp_t gfp);
+struct sdp_pagebuf *sdp_pagebuf_grow(struct sdp_pagebuf *b, u32 len,
+				     gfp_t gfp);
 void sdp_pagebuf_free(struct sdp_pagebuf *b);
 u32 sdp_pagebuf_release(struct sdp_pagebuf *b);
 int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
@@ -245,6 +254,11 @@ struct sdp_rpc {
 					 * request segment since the last
 					 * (re)start
 					 */
+	bool provisional;		/* server, keyed: no record of the
+					 * request authenticated yet; on
+					 * sock->provisional by age
+					 */
+	struct list_head prov_link;
 	bool in_msg_id_known;		/* 'in' authenticated once under ... */
 	u64 in_msg_id;			/* ... this message id: it stays */
 	struct sdp_msgout out;		/* request (client) / response (server) */
@@ -276,6 +290,13 @@ struct sdp_ack_pending {
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
 #define SDP_MAX_LIVE_RESTARTS	8
+/*
+ * Unauthenticated server state: keyed requests none of whose records
+ * authenticated yet, per socket and per peer address; the oldest is
+ * forgotten to make room (its client restarts it if it was real).
+ */
+#define SDP_MAX_PROVISIONAL_RPCS	256
+#define SDP_MAX_PROVISIONAL_PER_PEER	64
 
 struct sdp_sock {
 	struct inet_sock inet;		/* must be first */
@@ -292,6 +313,8 @@ struct sdp_sock {
 	struct list_head rpcs;
 	struct list_head ready;
 	struct list_head grantable;
+	struct list_head provisional;	/* provisional RPCs, oldest first */
+	unsigned int nprovisional;
 	struct timer_list timer;
 	struct sdp_grant_cand grant_cand[SDP_GRANT_CANDIDATES];
 	struct hlist_head rpc_hash[1 << SDP_RPC_BUCKET_BITS];
@@ -396,6 +419,7 @@ int sdp_offload_register(void);
 void sdp_offload_unregister(void);
 
 /* sdp_in.c */
+void sdp_provisional_end(struct sdp_sock *ssk, struct sdp_rpc *rpc);
 int sdp_v4_rcv(struct sk_buff *skb);
 int sdp_v6_rcv(struct sk_buff *skb);
 void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
@@ -415,6 +439,7 @@ bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 			   u16 port);
 int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			   u32 start, u32 end);
+int sdp_msgout_reseal(struct sdp_sock *ssk, struct sdp_rpc *rpc);
 int sdp_ctrl_sign(struct sdp_sock *ssk, const struct in6_addr *addr,
 		  u16 port, struct sk_buff *skb);
 enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,

@@ -10,7 +10,6 @@
  * are never reused; epochs only go up, so a key is never reinstalled with
  * a reset counter; running out of message ids is EKEYEXPIRED.
  */
-#include <linux/hash.h>
 #include <linux/slab.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
@@ -20,9 +19,7 @@
 
 static u32 sdp_key_hash(const struct in6_addr *a, u16 port)
 {
-	return hash_32((__force u32)(a->s6_addr32[0] ^ a->s6_addr32[1] ^
-				     a->s6_addr32[2] ^ a->s6_addr32[3]) ^ port,
-		       SDP_KEY_BUCKET_BITS);
+	return sdp_hash_addr_port(a, port, SDP_KEY_BUCKET_BITS);
 }
 
 static struct sdp_peer_keys *sdp_keys_find(struct sdp_sock *ssk,
@@ -411,7 +408,20 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			enum sdp_window_result w;
 
 			w = sdp_window_update(&rxk->replay, id);
-			if (w != SDP_WINDOW_NEW) {
+			/*
+			 * A response behind the window is still taken: it
+			 * authenticated, its framing names this RPC, and the
+			 * RPC takes one response only, so it cannot be a
+			 * replay of anything delivered (a later copy finds
+			 * no RPC). Refusing it would leave the RPC waiting
+			 * for a message its server can only resend as is.
+			 * A request behind the window is refused: the
+			 * client reseals it under a new id when it restarts.
+			 */
+			if (w == SDP_WINDOW_TOO_OLD && rpc->is_client) {
+				sdp_count(sock_net(sdp_to_sk(ssk)),
+					  SDP_CNT_OLD_RESPONSES_TAKEN, 1);
+			} else if (w != SDP_WINDOW_NEW) {
 				sdp_msgin_reset(ssk, in);
 				return w == SDP_WINDOW_TOO_OLD ?
 				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
@@ -434,6 +444,54 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		in->opened++;
 	}
 	return r;
+}
+
+/*
+ * Seal a request again under a fresh message id of its key: a restarted
+ * request may have been refused as behind the server's replay window, and
+ * resending the same records would be refused again, forever. The records
+ * are opened in place with the key that sealed them (the peer's transmit
+ * key of the message's epoch) and sealed under the new id; the old id is
+ * never used again, so no nonce repeats. -EKEYEXPIRED if that key was
+ * replaced or has no ids left. Sock lock held; segments of the request
+ * still queued below us may then carry a mix of both and fail at the
+ * server, which asks for them again.
+ */
+int sdp_msgout_reseal(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+{
+	struct sdp_msgout *out = &rpc->out;
+	struct sdp_peer_keys *pk;
+	struct sdp_record_geom g;
+	u8 prefix[SDP_RECORD_PREFIX];
+	u64 old_id, new_id;
+	u32 k, nrec;
+	int err;
+
+	if (!out->epoch || !out->buf)
+		return 0;
+	pk = sdp_keys_find(ssk, &rpc->peer->addr, rpc->peer_port);
+	if (!pk || !pk->tx || pk->tx->epoch != out->epoch ||
+	    pk->tx->next_msg_id >= SDP_MSG_ID_LIMIT)
+		return -EKEYEXPIRED;
+	err = sdp_pagebuf_rw(out->buf, 0, prefix, sizeof(prefix), false);
+	if (err)
+		return err;
+	old_id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >> SDP_REC_INDEX_BITS;
+	new_id = pk->tx->next_msg_id++;
+	nrec = sdp_record_count(out->len, out->rec_plain);
+	for (k = 0; k < nrec; k++) {
+		if (!sdp_record_locate(out->len, out->rec_plain, k, &g))
+			return -EINVAL;
+		err = sdp_record_open(&pk->tx->aead, out->buf, &g, old_id,
+				      rpc->id, out->len);
+		if (!err)
+			err = sdp_record_seal(&pk->tx->aead, out->buf, &g,
+					      new_id, rpc->id, out->len);
+		if (err)
+			return err;
+	}
+	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_REQUESTS_RESEALED, 1);
+	return 0;
 }
 
 /*

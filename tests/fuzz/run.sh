@@ -5,7 +5,7 @@
 # bounded time, seeded from tests/fuzz/corpus/<target>/.
 #
 # usage: tests/fuzz/run.sh [--gen-corpus] [TARGET...]
-#   TARGET          parse_header, reasm, window (default: all)
+#   TARGET          parse_header, reasm, window, assemble (default: all)
 #   --gen-corpus    rewrite the committed seed corpora, then exit
 # environment:
 #   FUZZ_SECONDS    seconds per target (default 10; 0 = only replay the
@@ -27,7 +27,10 @@ build=${BUILD:-$root/build}
 out=$build/fuzz
 seconds=${FUZZ_SECONDS:-10}
 cc=${CC:-clang}
-all_targets=(parse_header reasm window)
+all_targets=(parse_header reasm window assemble)
+# Targets whose seed corpus gen_corpus.c writes (assemble's seeds are
+# hand-made files in corpus/assemble/).
+gen_targets=(parse_header reasm window)
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror
 	-I"$root/kmod" -I"$root/kmod/uapi")
 
@@ -39,7 +42,7 @@ mkdir -p "$out/artifacts"
 
 if [[ ${1:-} == --gen-corpus ]]; then
 	"$cc" "${cflags[@]}" -o "$out/gen_corpus" "$here/gen_corpus.c"
-	for t in "${all_targets[@]}"; do
+	for t in "${gen_targets[@]}"; do
 		rm -rf "$here/corpus/$t"
 		mkdir -p "$here/corpus/$t"
 	done
