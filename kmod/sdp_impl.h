@@ -86,7 +86,6 @@ enum sdp_counter {
 	SDP_CNT_RECORDS_DISCARDED,	/* failed AEAD: its bytes asked again */
 	SDP_CNT_MESSAGES_DISCARDED,	/* all received bytes of one dropped */
 	SDP_CNT_OLD_RESPONSES_TAKEN,	/* behind the replay window, taken */
-	SDP_CNT_REQUESTS_RESEALED,	/* restarted under a new message id */
 	SDP_CNT_PROVISIONAL_EVICTED,	/* unauthenticated requests forgotten
 					 * to make room (sdp_in.c)
 					 */
@@ -439,7 +438,6 @@ bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 			   u16 port);
 int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			   u32 start, u32 end);
-int sdp_msgout_reseal(struct sdp_sock *ssk, struct sdp_rpc *rpc);
 int sdp_ctrl_sign(struct sdp_sock *ssk, const struct in6_addr *addr,
 		  u16 port, struct sk_buff *skb);
 enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,

@@ -462,9 +462,10 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		    !rpc->is_client) {
 			/*
 			 * A replayed request, or one sealed so long ago that
-			 * it is behind the window: forget the RPC entirely,
-			 * so a real client's probe gets UNKNOWN and it
-			 * restarts under a new message id.
+			 * it is behind the window: forget the RPC entirely.
+			 * A real client's probes then get UNKNOWN, and its
+			 * restarts (the same records) end in ETIMEDOUT once
+			 * UNKNOWN stops keeping it alive (sdp_rcv_ctrl()).
 			 */
 			sdp_rpc_free(ssk, rpc);
 			return r;
@@ -509,14 +510,6 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		rpc->restarts++;
 	rpc->req_dropped_here = false;
 	sdp_msgin_free(ssk, rpc);
-	/*
-	 * From the second restart on, under a new message id: the server may
-	 * refuse the old one as behind its replay window (sdp_key.c).
-	 */
-	if (rpc->restarts >= 2 && sdp_msgout_reseal(ssk, rpc)) {
-		sdp_rpc_fail(ssk, rpc, EKEYEXPIRED);
-		return;
-	}
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);

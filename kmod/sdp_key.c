@@ -415,8 +415,8 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			 * replay of anything delivered (a later copy finds
 			 * no RPC). Refusing it would leave the RPC waiting
 			 * for a message its server can only resend as is.
-			 * A request behind the window is refused: the
-			 * client reseals it under a new id when it restarts.
+			 * A request behind the window is refused (and its
+			 * server RPC freed, sdp_in.c).
 			 */
 			if (w == SDP_WINDOW_TOO_OLD && rpc->is_client) {
 				sdp_count(sock_net(sdp_to_sk(ssk)),
@@ -444,54 +444,6 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		in->opened++;
 	}
 	return r;
-}
-
-/*
- * Seal a request again under a fresh message id of its key: a restarted
- * request may have been refused as behind the server's replay window, and
- * resending the same records would be refused again, forever. The records
- * are opened in place with the key that sealed them (the peer's transmit
- * key of the message's epoch) and sealed under the new id; the old id is
- * never used again, so no nonce repeats. -EKEYEXPIRED if that key was
- * replaced or has no ids left. Sock lock held; segments of the request
- * still queued below us may then carry a mix of both and fail at the
- * server, which asks for them again.
- */
-int sdp_msgout_reseal(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	struct sdp_msgout *out = &rpc->out;
-	struct sdp_peer_keys *pk;
-	struct sdp_record_geom g;
-	u8 prefix[SDP_RECORD_PREFIX];
-	u64 old_id, new_id;
-	u32 k, nrec;
-	int err;
-
-	if (!out->epoch || !out->buf)
-		return 0;
-	pk = sdp_keys_find(ssk, &rpc->peer->addr, rpc->peer_port);
-	if (!pk || !pk->tx || pk->tx->epoch != out->epoch ||
-	    pk->tx->next_msg_id >= SDP_MSG_ID_LIMIT)
-		return -EKEYEXPIRED;
-	err = sdp_pagebuf_rw(out->buf, 0, prefix, sizeof(prefix), false);
-	if (err)
-		return err;
-	old_id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >> SDP_REC_INDEX_BITS;
-	new_id = pk->tx->next_msg_id++;
-	nrec = sdp_record_count(out->len, out->rec_plain);
-	for (k = 0; k < nrec; k++) {
-		if (!sdp_record_locate(out->len, out->rec_plain, k, &g))
-			return -EINVAL;
-		err = sdp_record_open(&pk->tx->aead, out->buf, &g, old_id,
-				      rpc->id, out->len);
-		if (!err)
-			err = sdp_record_seal(&pk->tx->aead, out->buf, &g,
-					      new_id, rpc->id, out->len);
-		if (err)
-			return err;
-	}
-	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_REQUESTS_RESEALED, 1);
-	return 0;
 }
 
 /*

@@ -90,7 +90,6 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_RECORDS_DISCARDED] = "records_discarded",
 	[SDP_CNT_MESSAGES_DISCARDED] = "messages_discarded",
 	[SDP_CNT_OLD_RESPONSES_TAKEN] = "old_responses_taken",
-	[SDP_CNT_REQUESTS_RESEALED] = "requests_resealed",
 	[SDP_CNT_PROVISIONAL_EVICTED] = "provisional_evicted",
 };
 
