@@ -1,8 +1,8 @@
 # SDP top-level build. `make deps` once, then `make`, `make test`, `make demo`.
-include kernel.conf
-
-KERNEL_RELEASE := $(KERNEL_ABI)-$(KERNEL_FLAVOUR)
 SDP_CACHE      ?= $(CURDIR)/.cache
+# The kernel ABI in use: the pin of kernel.conf, or the one `make deps` fell
+# back to when Debian no longer offers the pin (scripts/kernel-abi.sh).
+KERNEL_RELEASE := $(shell SDP_CACHE='$(SDP_CACHE)' scripts/kernel-abi.sh)
 KCACHE         := $(SDP_CACHE)/kernel/$(KERNEL_RELEASE)
 KDIR           ?= $(KCACHE)/kdir
 BUILD          ?= $(CURDIR)/build
@@ -33,6 +33,7 @@ userspace: $(BUILD)/CMakeCache.txt
 bpf: userspace
 
 kmod: check-deps
+	@echo "kmod: building sdp.ko for kernel $(KERNEL_RELEASE)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod W=1 modules
 	@scripts/check-module-btf.sh kmod/sdp.ko
 
