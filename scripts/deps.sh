@@ -40,7 +40,7 @@ PACKAGES=(
   build-essential cmake clang libclang-rt-14-dev llvm lld libbpf-dev bpftool liburing-dev libssl-dev
   libgtest-dev libgmock-dev qemu-system-x86 busybox-static cpio kmod iproute2
   libelf-dev zlib1g-dev dwarves xz-utils pkg-config libpcap-dev tcpdump ethtool
-  file bc clang-format python3
+  file bc clang-format python3 git procps debootstrap
   "linux-headers-$KERNEL_ABI-$KERNEL_FLAVOUR" "linux-source-$SERIES"
 )
 set_abi "$KERNEL_ABI"
@@ -211,7 +211,7 @@ resolve_abi() {
       [[ -n $use ]] || die "kernel.conf pins KERNEL_ABI=$pin, which apt does not offer, and no other linux-image/linux-headers-$SERIES.*-$KERNEL_FLAVOUR pair is offered either
   kernel images apt knows: $(available_abis)
   check the apt sources (bookworm, bookworm-updates, bookworm-security) and run make deps again"
-      log "kernel ABI $pin (pinned in kernel.conf) is no longer offered by Debian; using $use, the newest $SERIES ABI it offers (recorded in $ACTIVE; change KERNEL_ABI in kernel.conf to pin it)"
+      log "kernel ABI $pin (pinned in kernel.conf) is not offered by the apt sources; using $use, the newest $SERIES ABI it offers (recorded in $ACTIVE; change KERNEL_ABI in kernel.conf to pin it)"
     fi
   fi
   set_abi "$use"
