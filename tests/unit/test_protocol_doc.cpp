@@ -25,7 +25,7 @@ std::string read_doc() {
 }
 
 // The text of section "## N." up to the next "## " heading ("" if absent).
-std::string section(const std::string &doc, int n) {
+std::string section(const std::string& doc, int n) {
   const std::string head = "\n## " + std::to_string(n) + ".";
   size_t a = doc.find(head);
   if (a == std::string::npos) return "";
@@ -37,7 +37,7 @@ struct Checker {
   std::vector<std::string> problems;
 
   // All numeric captures of `re` in `text`; a problem if it does not match.
-  std::vector<long> grab(const std::string &text, const std::string &re, const std::string &what) {
+  std::vector<long> grab(const std::string& text, const std::string& re, const std::string& what) {
     std::smatch m;
     if (!std::regex_search(text, m, std::regex(re))) {
       problems.push_back("PROTOCOL.md no longer states " + what + " (pattern: " + re + ")");
@@ -47,26 +47,29 @@ struct Checker {
     for (size_t i = 1; i < m.size(); i++) v.push_back(std::stol(m[i].str(), nullptr, 0));
     return v;
   }
-  void expect(const std::string &what, long doc, long code) {
+  // The one number `re` captures in `text` must be `code`.
+  void one(const std::string& text, const std::string& re, const std::string& what, long code) {
+    for (long v : grab(text, re, "the " + what)) expect(what, v, code);
+  }
+  void expect(const std::string& what, long doc, long code) {
     if (doc != code)
       problems.push_back(what + ": PROTOCOL.md says " + std::to_string(doc) + ", kmod/ has " + std::to_string(code));
   }
 };
 
 struct TypeRow {
-  const char *name;
+  const char* name;
   long value;
   size_t hdr;
 };
 
 // Every mismatch between the document's numbers and kmod/ (empty: none).
-std::vector<std::string> check_protocol_doc(const std::string &doc) {
+std::vector<std::string> check_protocol_doc(const std::string& doc) {
   Checker c;
   const std::string s2 = section(doc, 2), s3 = section(doc, 3), s4 = section(doc, 4), s6 = section(doc, 6);
 
   // Section 2: the common header and the type table.
-  for (long v : c.grab(doc, R"(## 2\. Common header \((\d+) bytes)", "the common header size"))
-    c.expect("common header bytes", v, sizeof(struct sdp_common_hdr));
+  c.one(doc, R"(## 2\. Common header \((\d+) bytes)", "common header bytes", sizeof(struct sdp_common_hdr));
   const TypeRow rows[] = {
       {"DATA", SDP_PKT_DATA, sizeof(struct sdp_data_hdr)},
       {"GRANT", SDP_PKT_GRANT, sizeof(struct sdp_grant_hdr)},
@@ -76,7 +79,7 @@ std::vector<std::string> check_protocol_doc(const std::string &doc) {
       {"NEED_ACK", SDP_PKT_NEED_ACK, sizeof(struct sdp_ctrl_hdr)},
       {"ACK", SDP_PKT_ACK, sizeof(struct sdp_ack_hdr)},
   };
-  for (const auto &r : rows) {
+  for (const auto& r : rows) {
     std::string n = r.name;
     auto v =
         c.grab(s2, "\\| " + n + " \\| (0x[0-9a-f]+) \\| (\\d+) \\| (0x[0-9a-f]+) \\|", "the type table row of " + n);
@@ -88,24 +91,20 @@ std::vector<std::string> check_protocol_doc(const std::string &doc) {
   }
   // Section 3: the headings "### DATA (40 bytes + payload)", "### UNKNOWN,
   // BUSY, NEED_ACK (28 bytes)".
-  for (long v : c.grab(s3, R"(### DATA \((\d+) bytes)", "the DATA header size"))
-    c.expect("DATA header bytes (section 3)", v, sizeof(struct sdp_data_hdr));
-  for (long v : c.grab(s3, R"(### GRANT \((\d+) bytes)", "the GRANT header size"))
-    c.expect("GRANT header bytes (section 3)", v, sizeof(struct sdp_grant_hdr));
-  for (long v : c.grab(s3, R"(### RESEND \((\d+) bytes)", "the RESEND header size"))
-    c.expect("RESEND header bytes (section 3)", v, sizeof(struct sdp_resend_hdr));
-  for (long v : c.grab(s3, R"(### UNKNOWN, BUSY, NEED_ACK \((\d+) bytes)", "the UNKNOWN/BUSY/NEED_ACK size"))
-    c.expect("UNKNOWN/BUSY/NEED_ACK bytes (section 3)", v, sizeof(struct sdp_ctrl_hdr));
-  for (long v : c.grab(s3, R"(### ACK \((\d+) bytes)", "the ACK header size"))
-    c.expect("ACK header bytes (section 3)", v, sizeof(struct sdp_ack_hdr));
-  for (long v : c.grab(s3, R"(exactly the (\d+)-byte authentication trailer)", "the control trailer size"))
-    c.expect("control trailer bytes (section 3)", v, SDP_CTRL_TRAILER_LEN);
+  c.one(s3, R"(### DATA \((\d+) bytes)", "DATA header bytes (section 3)", sizeof(struct sdp_data_hdr));
+  c.one(s3, R"(### GRANT \((\d+) bytes)", "GRANT header bytes (section 3)", sizeof(struct sdp_grant_hdr));
+  c.one(s3, R"(### RESEND \((\d+) bytes)", "RESEND header bytes (section 3)", sizeof(struct sdp_resend_hdr));
+  c.one(s3, R"(### UNKNOWN, BUSY, NEED_ACK \((\d+) bytes)", "UNKNOWN/BUSY/NEED_ACK bytes (section 3)",
+        sizeof(struct sdp_ctrl_hdr));
+  c.one(s3, R"(### ACK \((\d+) bytes)", "ACK header bytes (section 3)", sizeof(struct sdp_ack_hdr));
+  c.one(s3, R"(exactly the (\d+)-byte authentication trailer)", "control trailer bytes (section 3)",
+        SDP_CTRL_TRAILER_LEN);
 
   // Section 4: where records start, the wire length, and the worked example.
-  for (long v : c.grab(s4, R"(starts at wire\s+offset `k \* \(rec_app \+ (\d+)\)`)", "record k's offset"))
-    c.expect("record overhead in record k's offset (section 4)", v, SDP_RECORD_OVERHEAD);
-  for (long v : c.grab(s4, R"(wire length = `msg_len \+ nrec \* (\d+)`)", "the wire length formula"))
-    c.expect("record overhead in the wire length (section 4)", v, SDP_RECORD_OVERHEAD);
+  c.one(s4, R"(starts at wire\s+offset `k \* \(rec_app \+ (\d+)\)`)",
+        "record overhead in record k's offset (section 4)", SDP_RECORD_OVERHEAD);
+  c.one(s4, R"(wire length = `msg_len \+ nrec \* (\d+)`)", "record overhead in the wire length (section 4)",
+        SDP_RECORD_OVERHEAD);
   auto ex = c.grab(s4,
                    R"(`msg_len` (\d+) with `rec_app` (\d+): nrec = (\d+); the records start\s+)"
                    R"(at wire offsets (\d+), (\d+) and (\d+) and hold (\d+), (\d+) and (\d+)\s+)"
@@ -137,17 +136,13 @@ std::vector<std::string> check_protocol_doc(const std::string &doc) {
     c.expect("record length: framing header", lenrow[2], SDP_FRAME_LEN);
     c.expect("record length: tag", lenrow[3], SDP_TLS_TAG_LEN);
   }
-  for (long v : c.grab(s6, R"(\| (\d+) \| explicit nonce)", "the explicit nonce row"))
-    c.expect("explicit nonce bytes", v, SDP_TLS_NONCE_LEN);
-  for (long v : c.grab(s6, R"(\| (\d+) \+ app \| ciphertext of the framing header)", "the ciphertext row"))
-    c.expect("framing header bytes", v, SDP_FRAME_LEN);
-  for (long v : c.grab(s6, R"(\| (\d+) \| GCM tag)", "the tag row")) c.expect("tag bytes", v, SDP_TLS_TAG_LEN);
-  for (long v : c.grab(s6, R"(So a record costs (\d+) bytes \(`SDP_RECORD_OVERHEAD`\))", "the record overhead"))
-    c.expect("record overhead (section 6)", v, SDP_RECORD_OVERHEAD);
-  for (long v : c.grab(s6, R"(`rec_app` <= (\d+))", "the largest rec_app"))
-    c.expect("largest rec_app", v, SDP_RECORD_APP_MAX);
-  for (long v : c.grab(s6, R"(a (\d+)-byte trailer)", "the control trailer size"))
-    c.expect("control trailer bytes (section 6)", v, SDP_CTRL_TRAILER_LEN);
+  c.one(s6, R"(\| (\d+) \| explicit nonce)", "explicit nonce bytes", SDP_TLS_NONCE_LEN);
+  c.one(s6, R"(\| (\d+) \+ app \| ciphertext of the framing header)", "framing header bytes", SDP_FRAME_LEN);
+  c.one(s6, R"(\| (\d+) \| GCM tag)", "tag bytes", SDP_TLS_TAG_LEN);
+  c.one(s6, R"(So a record costs (\d+) bytes \(`SDP_RECORD_OVERHEAD`\))", "record overhead (section 6)",
+        SDP_RECORD_OVERHEAD);
+  c.one(s6, R"(`rec_app` <= (\d+))", "largest rec_app", SDP_RECORD_APP_MAX);
+  c.one(s6, R"(a (\d+)-byte trailer)", "control trailer bytes (section 6)", SDP_CTRL_TRAILER_LEN);
   // The worked example: one record of the 10-byte "hello, SDP".
   std::smatch m;
   if (std::regex_search(s6, m, std::regex(R"(record header\s+17 03 03 00 ([0-9a-f]{2}))")))
@@ -158,9 +153,9 @@ std::vector<std::string> check_protocol_doc(const std::string &doc) {
   return c.problems;
 }
 
-std::string join(const std::vector<std::string> &v) {
+std::string join(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto &x : v) s += "  " + x + "\n";
+  for (const auto& x : v) s += "  " + x + "\n";
   return s;
 }
 
