@@ -57,7 +57,7 @@ demo: deps
 	vm/run -- tests/vm/demo.sh
 
 # `make demo` in a debootstrapped bookworm root from a clean clone of HEAD
-# (about 6 min here, 5 of them downloads, build and one TCG boot; not part of
+# (6 to 17 min here, depending on the load: downloads, a full build, one TCG boot; not part of
 # `make test`: run it before a release and after changing deps or the demo).
 test-fresh:
 	tests/fresh/run.sh

@@ -14,7 +14,7 @@
 #   SDP_FRESH_MIRROR / SDP_FRESH_SECURITY: apt URIs (default: the host's own
 #   Debian and Debian security sources)
 #
-# Took 6 min on 2 cores with a fast mirror (270 MB of packages, a full build,
+# Took 6 to 17 min on 2 shared cores with a fast mirror (270 MB of packages, a full build,
 # one TCG VM boot; slow downloads make it longer), so
 # it is not part of `make test`: run it before a release and after changing
 # scripts/deps.sh, kernel.conf or the demo. Log: DIR/fresh.log.
