@@ -17,15 +17,22 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=/dev/null
-. "$ROOT/kernel.conf"
-REL=${KERNEL_ABI}-${KERNEL_FLAVOUR}
-SERIES=$(cut -d. -f1,2 <<<"$KERNEL_ABI")   # 6.1.0-56 -> 6.1
 SDP_CACHE=$(realpath -m "${SDP_CACHE:-$ROOT/.cache}")
-KC=$SDP_CACHE/kernel/$REL
-HDRS=/usr/src/linux-headers-$REL
+export SDP_CACHE
+# KERNEL_ABI: the pin of kernel.conf, or the ABI an earlier run fell back to.
+# shellcheck source=scripts/kernel-abi.sh
+. "$ROOT/scripts/kernel-abi.sh"
+ACTIVE=$SDP_CACHE/kernel/active
+SERIES=$(cut -d. -f1,2 <<<"$KERNEL_ABI_PINNED")   # 6.1.0-56 -> 6.1
+set_abi() { # set_abi ABI: the names derived from the kernel ABI in use
+  KERNEL_ABI=$1
+  REL=${KERNEL_ABI}-${KERNEL_FLAVOUR}
+  KC=$SDP_CACHE/kernel/$REL
+  HDRS=/usr/src/linux-headers-$REL
+  STAMPS=$KC/stamps
+  PACKAGES[${#PACKAGES[@]} - 2]="linux-headers-$REL"
+}
 KSRC_TAR=/usr/src/linux-source-$SERIES.tar.xz
-STAMPS=$KC/stamps
 
 # python3 is not in the list of the brief but is needed: libbpf's build (inside
 # resolve_btfids) generates bpf_helper_defs.h with scripts/bpf_doc.py.
@@ -33,9 +40,10 @@ PACKAGES=(
   build-essential cmake clang libclang-rt-14-dev llvm lld libbpf-dev bpftool liburing-dev libssl-dev
   libgtest-dev libgmock-dev qemu-system-x86 busybox-static cpio kmod iproute2
   libelf-dev zlib1g-dev dwarves xz-utils pkg-config libpcap-dev tcpdump ethtool
-  file bc clang-format python3
-  "linux-headers-$REL" "linux-source-$SERIES"
+  file bc clang-format python3 git procps debootstrap
+  "linux-headers-$KERNEL_ABI-$KERNEL_FLAVOUR" "linux-source-$SERIES"
 )
+set_abi "$KERNEL_ABI"
 # Commands the build and the VM runner call directly.
 COMMANDS=(make gcc clang cmake qemu-system-x86_64 busybox cpio depmod modprobe
           pahole readelf objcopy xz bpftool ip)
@@ -158,8 +166,57 @@ install_packages() {
   ((${#mp[@]} == 0)) || die "still not installed after apt-get install: ${mp[*]}"
 }
 
+# Never `CMD | grep -q` here: under pipefail, grep -q exits at the first match
+# and CMD, still writing, dies of SIGPIPE, so the test fails at random (this
+# made the throwaway module's .BTF check fail on about 1 run in 8). Capture
+# the output first, then grep it.
 has_candidate() {
-  apt-cache show --no-all-versions "$1" 2>/dev/null | grep -q '^Filename:'
+  local out
+  out=$(apt-cache show --no-all-versions "$1" 2>/dev/null) || return 1
+  grep -q '^Filename:' <<<"$out"
+}
+
+# has_section FILE SECTION: FILE is an ELF with that section.
+has_section() {
+  local out
+  out=$(readelf -S -W "$1" 2>&1) || return 1
+  grep -qF " $2 " <<<"$out"
+}
+
+# abi_offered ABI: its headers are installed or installable, and its image is
+# cached or downloadable.
+abi_offered() {
+  local r=$1-$KERNEL_FLAVOUR
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "linux-headers-$r" 2>/dev/null || true) == installed ]] ||
+    has_candidate "linux-headers-$r" || return 1
+  compgen -G "$SDP_CACHE/kernel/$r/debs/linux-image-${r}*.deb" >/dev/null ||
+    has_candidate "linux-image-$r" || has_candidate "linux-image-$r-unsigned"
+}
+
+# resolve_abi: use the pin of kernel.conf if Debian still offers it, else the
+# newest $SERIES ABI it offers (one line says so); record the choice in $ACTIVE.
+resolve_abi() {
+  local pin=$KERNEL_ABI_PINNED use="" a
+  if abi_offered "$pin"; then
+    use=$pin
+  else
+    apt_update_once
+    if abi_offered "$pin"; then
+      use=$pin
+    else
+      while read -r a; do
+        if abi_offered "$a"; then use=$a; break; fi
+      done < <(apt-cache search --names-only "^linux-headers-${SERIES}\.[0-9]+-[0-9]+-${KERNEL_FLAVOUR}\$" 2>/dev/null |
+        sed -n "s/^linux-headers-\([0-9.]*-[0-9]*\)-${KERNEL_FLAVOUR} .*/\1/p" | sort -rV)
+      [[ -n $use ]] || die "kernel.conf pins KERNEL_ABI=$pin, which apt does not offer, and no other linux-image/linux-headers-$SERIES.*-$KERNEL_FLAVOUR pair is offered either
+  kernel images apt knows: $(available_abis)
+  check the apt sources (bookworm, bookworm-updates, bookworm-security) and run make deps again"
+      log "kernel ABI $pin (pinned in kernel.conf) is not offered by the apt sources; using $use, the newest $SERIES ABI it offers (recorded in $ACTIVE; change KERNEL_ABI in kernel.conf to pin it)"
+    fi
+  fi
+  set_abi "$use"
+  mkdir -p "${ACTIVE%/*}"
+  printf 'pinned=%s\nused=%s\n' "$pin" "$use" >"$ACTIVE.tmp" && mv "$ACTIVE.tmp" "$ACTIVE"
 }
 
 build_image() {
@@ -212,7 +269,7 @@ build_vmlinux() {
     fi
   done < <(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | cut -d: -f1 | head -n 8)
   ((ok)) || { rm -f "$out"; die "no xz-compressed ELF found in $vmlinuz (expected magic FD 37 7A 58 5A)"; }
-  readelf -S -W "$out" | grep -q ' \.BTF ' || { rm -f "$out"; die "vmlinux from $vmlinuz has no .BTF section"; }
+  has_section "$out" .BTF || { rm -f "$out"; die "vmlinux from $vmlinuz has no .BTF section"; }
   mv "$out" "$KC/vmlinux"
 }
 
@@ -303,17 +360,19 @@ EOF
     printf '%s\n' "$out" >&2
     die "kbuild did not generate module BTF with $KC/kdir"
   fi
-  readelf -S -W "$tmp/btfprobe.ko" | grep -q ' \.BTF ' || die "throwaway module has no .BTF section"
+  has_section "$tmp/btfprobe.ko" .BTF || { printf "%s\n" "$out" >&2; die "throwaway module has no .BTF section: pahole did not add it (build output above)"; }
   objcopy -O binary --only-section=.BTF_ids "$tmp/btfprobe.ko" "$tmp/ids" || die "throwaway module has no .BTF_ids"
   id=$(od -An -tu4 -N4 "$tmp/ids" | tr -d ' ')
   [[ ${id:-0} -gt 0 ]] || die "resolve_btfids did not resolve BTF_ID(struct, sk_buff) in the throwaway module"
 }
 
-mkdir -p "$KC"
-exec 9>"$KC/.lock"
+mkdir -p "$SDP_CACHE/kernel"
+exec 9>"$SDP_CACHE/kernel/.lock"
 flock 9
 
 t0=$SECONDS
+resolve_abi
+mkdir -p "$KC"
 install_packages
 did=0
 piece_ok image          || { piece_invalidate image;          build_image;          piece_done image;          did=1; }

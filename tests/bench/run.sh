@@ -104,8 +104,10 @@ in_b "$SDP_BENCH" client --server "$IP4_A" --port 6000 --protos "$protos" --size
 kill -0 "$server" 2>/dev/null || fail "sdp-bench server died"
 
 json_str() { printf '"%s"' "$(sed 's/["\\]/\\&/g' <<<"$1")"; }
+# kernel: the ABI the VM runs (kernel.conf's pin, or the one make deps fell back to).
+pinned=$(sed -n 's/^KERNEL_ABI=//p' "$SDP_REPO/kernel.conf")
 cat >"$out/meta.json" <<EOF
-{"kernel": $(json_str "$(uname -r)"), "vcpus": $(nproc), "date": $(json_str "$(date -u +%FT%TZ)"),
+{"kernel": $(json_str "$(uname -r)"), "kernel_abi_pinned": $(json_str "$pinned"), "vcpus": $(nproc), "date": $(json_str "$(date -u +%FT%TZ)"),
  "iterations": $iterations, "warmup": $warmup, "rounds": $rounds,
  "sizes": $(json_str "$sizes"), "protos": $(json_str "$protos"),
  "sdp_params": $(json_str "${SDP_BENCH_PARAMS:-}"),

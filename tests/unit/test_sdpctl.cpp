@@ -117,6 +117,8 @@ TEST(SdpctlStatus, ReadsFakeSysfsAndRenders) {
   std::ofstream(root / "sys/module/sdp/parameters/ip_proto") << "253\n";
   std::ofstream(root / "sys/kernel/btf/sdp") << "x";
   std::ofstream(root / "proc/net/sdp_stats") << "rx_packets 7\n";
+  fs::create_directories(root / "proc/sys/kernel");
+  std::ofstream(root / "proc/sys/kernel/osrelease") << "6.1.0-56-amd64\n";
   auto st = sdpctl::read_status((root / "sys").string(), (root / "proc").string());
   EXPECT_TRUE(st.loaded);
   EXPECT_TRUE(st.btf);
@@ -128,6 +130,8 @@ TEST(SdpctlStatus, ReadsFakeSysfsAndRenders) {
   EXPECT_NE(pretty.find("rx_packets"), std::string::npos);
   EXPECT_NE(json.find("\"ip_proto\":\"253\""), std::string::npos);
   EXPECT_NE(json.find("\"rx_packets\":7"), std::string::npos);
+  EXPECT_NE(pretty.find("kernel:     6.1.0-56-amd64"), std::string::npos);
+  EXPECT_NE(json.find("\"kernel\":\"6.1.0-56-amd64\""), std::string::npos);
   fs::remove_all(root);
   auto none = sdpctl::read_status((root / "sys").string(), (root / "proc").string());
   EXPECT_FALSE(none.loaded);

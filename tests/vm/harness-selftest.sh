@@ -7,8 +7,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN=$ROOT/vm/run
 # shellcheck source=/dev/null
-. "$ROOT/kernel.conf"
-REL=${KERNEL_ABI}-${KERNEL_FLAVOUR}
+# shellcheck source=scripts/kernel-abi.sh
+. "$ROOT/scripts/kernel-abi.sh"   # kernel.conf's pin, or what make deps fell back to
+REL=$KERNEL_RELEASE
 SDP_CACHE=${SDP_CACHE:-$ROOT/.cache}
 KDIR=$SDP_CACHE/kernel/$REL/kdir
 OUT=$ROOT/build/vm-selftest

@@ -252,6 +252,7 @@ std::string render_pretty(const Status& st) {
   o << "  version:    " << st.version << "\n";
   o << "  srcversion: " << st.srcversion << "\n";
   o << "  refcnt:     " << st.refcnt << "\n";
+  o << "  kernel:     " << st.kernel << "\n";
   o << "  btf:        " << (st.btf ? "yes" : "NO (kfuncs will not work)") << "\n";
   o << "\nparameters:\n";
   size_t w = 0;
@@ -274,6 +275,7 @@ std::string render_json(const Status& st) {
   if (st.loaded) {
     o << ",\"version\":\"" << json_escape(st.version) << "\",\"srcversion\":\""
       << json_escape(st.srcversion) << "\",\"refcnt\":\"" << json_escape(st.refcnt)
+      << "\",\"kernel\":\"" << json_escape(st.kernel)
       << "\",\"btf\":" << (st.btf ? "true" : "false") << ",\"parameters\":{";
     bool first = true;
     for (auto& [k, v] : st.params) {
@@ -304,6 +306,7 @@ Status read_status(const std::string& sysfs_root, const std::string& procfs_root
   st.version = read_line(mod / "version");
   st.srcversion = read_line(mod / "srcversion");
   st.refcnt = read_line(mod / "refcnt");
+  st.kernel = read_line(fs::path(procfs_root) / "sys" / "kernel" / "osrelease");
   st.btf = fs::exists(fs::path(sysfs_root) / "kernel" / "btf" / "sdp", ec);
   for (auto& e : fs::directory_iterator(mod / "parameters", ec))
     st.params[e.path().filename().string()] = read_line(e.path());

@@ -50,6 +50,7 @@ std::string kmsg_message(std::string_view record);
 struct Status {
   bool loaded = false;
   std::string version, srcversion, refcnt;
+  std::string kernel;  // release of the running kernel (/proc/sys/kernel/osrelease): the ABI used
   bool btf = false;
   std::map<std::string, std::string> params;
   std::optional<Stats> stats;
