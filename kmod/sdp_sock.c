@@ -899,6 +899,7 @@ static int sdp_getsockopt(struct sock *sk, int level, int optname,
 	st.client_rpcs = ssk->client_rpcs;
 	st.server_rpcs = ssk->server_rpcs;
 	st.ready_msgs = ssk->ready_msgs;
+	st.keyed_peers = ssk->nkeys;
 	spin_unlock_bh(&ssk->lock);
 	len = sizeof(st);
 	if (put_user(len, optlen) || copy_to_user(optval, &st, len))
