@@ -277,6 +277,10 @@ int run_client(const Options& o) {
   if (o.server.empty()) usage_error("client needs --server ADDR");
   sdp::Address server = sdp::Address::parse(o.server, o.port);
   if (o.until_error) return run_until_error(o, server);
+  if (!o.key_file.empty() && o.sockets > 1)
+    usage_error("--key-file with --sockets " + std::to_string(o.sockets) +
+                " would install one transmit key on several sockets, whose message ids all start "
+                "at 0: every nonce would repeat. Use one key file per socket (one client per file).");
   uint64_t count = o.count_set ? o.count : 100;
   uint64_t per_socket = count / o.sockets, extra = count % o.sockets;
   std::vector<ClientResult> results(o.sockets);
