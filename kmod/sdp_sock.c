@@ -61,9 +61,9 @@ static bool sdp_addr_wild(const struct in6_addr *a)
 }
 
 /*
- * The socket on (net, family, port) whose bound address is addr or the
- * wildcard; addr NULL: any socket on the port, whatever its address.
- * Under rcu_read_lock() or sdp_ports_lock.
+ * The socket on (net, family, port) that addr would collide with: one bound
+ * to addr or to the wildcard, or, if addr is the wildcard, any socket on the
+ * port. Under rcu_read_lock() or sdp_ports_lock.
  */
 static struct sdp_sock *sdp_port_find(const struct net *net, int family,
 				      u16 port, const struct in6_addr *addr)
@@ -78,8 +78,6 @@ static struct sdp_sock *sdp_port_find(const struct net *net, int family,
 		if (READ_ONCE(ssk->port) != port || sk->sk_family != family ||
 		    !net_eq(sock_net(sk), net))
 			continue;
-		if (!addr)
-			return ssk;
 		sdp_bound_addr(sk, &bound);
 		if (sdp_addr_wild(&bound) || sdp_addr_wild(addr) ||
 		    ipv6_addr_equal(&bound, addr))
