@@ -10,12 +10,11 @@
 need_vm
 need_root
 need_cmd setpriv unshare
-SOCK_TEST=$SDP_REPO/build/tests/vm/sdp-sock-test
-need_file "$SOCK_TEST"
+need_file "$SDP_SOCK_TEST"
 # A copy that user nobody can run, whatever the permissions of the tree.
 BIN=$(mktemp -d)
 chmod 755 "$BIN"
-install -m 755 "$SOCK_TEST" "$BIN/"
+install -m 755 "$SDP_SOCK_TEST" "$BIN/"
 SOCK_TEST=$BIN/sdp-sock-test
 sdp_load
 netns_pair_up
@@ -29,19 +28,21 @@ served() {
   in_b "$SDP_ECHO" client --server "$1" --port "$2" --sizes 100 --count 1 >/dev/null 2>&1
 }
 
-# not_served LABEL DST PORT: the RPC to DST:PORT fails and the server's netns
-# counts the request as drop_no_socket.
+# not_served LABEL DST PORT: the RPC to DST:PORT fails, the server's netns
+# starts no server RPC for it and counts its packets as drop_no_socket.
 not_served() {
-  local n0 n1
-  n0=$(sdp_stat "$NS_A" drop_no_socket)
-  if served "$2" "$3"; then
-    FAILED+=("$1: an RPC to $2:$3 was served")
-    note "FAILED: $1: an RPC to $2:$3 was served"
-    return
+  local n0 n1 s0 s1 why=""
+  n0=$(sdp_stat "$NS_A" drop_no_socket) s0=$(sdp_stat "$NS_A" server_rpcs_started)
+  served "$2" "$3" && why+="the RPC to $2:$3 completed; "
+  n1=$(sdp_stat "$NS_A" drop_no_socket) s1=$(sdp_stat "$NS_A" server_rpcs_started)
+  ((s1 == s0)) || why+="$((s1 - s0)) server RPCs started; "
+  ((n1 > n0)) || why+="no drop_no_socket counted; "
+  if [[ -z $why ]]; then
+    pass "$1: RPC to $2:$3 not served, no server RPC, $((n1 - n0)) packets counted drop_no_socket"
+  else
+    FAILED+=("$1: $why")
+    note "FAILED: $1: $why"
   fi
-  n1=$(sdp_stat "$NS_A" drop_no_socket)
-  if ((n1 > n0)); then pass "$1: RPC to $2:$3 not served, $((n1 - n0)) packets counted drop_no_socket"
-  else FAILED+=("$1: no drop_no_socket counted"); fi
 }
 
 # bind_errno NETNS ADDR PORT [PREFIX...]: errno of one bind (0: bound).
@@ -73,7 +74,7 @@ for fam in 4 6; do
   else a=$IP6_A other=fd77::3 six=(-6); fi
   start_echo_server "$NS_A" --port 5000 "${six[@]}" --bind "$a"
   if served "$a" 5000; then pass "IPv$fam bound to $a: RPC to $a served"
-  else FAILED+=("IPv$fam bound to $a: RPC to $a not served"); fi
+  else FAILED+=("IPv$fam bound to $a: RPC to $a not served"); note "FAILED: IPv$fam bound to $a: RPC to $a not served"; fi
   not_served "IPv$fam bound to $a" "$other" 5000
   stop_echo_server
 done
@@ -84,20 +85,25 @@ start_echo_server "$NS_A" --port 5001 --bind "$IP4_A"
 P1=$ECHO_PID O1=$ECHO_OUT
 start_echo_server "$NS_A" --port 5001 --bind 10.77.0.3
 P2=$ECHO_PID O2=$ECHO_OUT
-wait_for 10 sockets_are 2
-ok=1
-for i in 1 2 3; do served "$IP4_A" 5001 || ok=0; done
-for i in 1 2; do served 10.77.0.3 5001 || ok=0; done
-((ok)) && pass "two sockets on port 5001 ($IP4_A, 10.77.0.3): every RPC served" ||
-  FAILED+=("two sockets on one port: an RPC was not served")
-expect_bind "wildcard bind of a port bound to two addresses" 98 "$NS_A" 0.0.0.0 5001
-expect_bind "the same address again" 98 "$NS_A" "$IP4_A" 5001
-ECHO_PID=$P1 ECHO_OUT=$O1 stop_echo_server
-r1=$(json_field "$(cat "$O1")" requests)
-ECHO_PID=$P2 ECHO_OUT=$O2 stop_echo_server
-r2=$(json_field "$(cat "$O2")" requests)
-[[ $r1 == 3 && $r2 == 2 ]] && pass "each socket was handed only its own address's requests (3 and 2)" ||
-  FAILED+=("requests per socket: $r1 and $r2, expected 3 and 2")
+if ! (wait_for 10 sockets_are 2); then
+  FAILED+=("a second socket could not bind port 5001 on another address")
+  note "FAILED: a second socket could not bind port 5001 on another address"
+  ECHO_PID=$P1 ECHO_OUT=$O1 stop_echo_server
+else
+  ok=1
+  for i in 1 2 3; do served "$IP4_A" 5001 || ok=0; done
+  for i in 1 2; do served 10.77.0.3 5001 || ok=0; done
+  if ((ok)); then pass "two sockets on port 5001 ($IP4_A, 10.77.0.3): every RPC served"
+  else FAILED+=("two sockets on one port: an RPC was not served"); note "FAILED: two sockets on one port"; fi
+  expect_bind "wildcard bind of a port bound to two addresses" 98 "$NS_A" 0.0.0.0 5001
+  expect_bind "the same address again" 98 "$NS_A" "$IP4_A" 5001
+  ECHO_PID=$P1 ECHO_OUT=$O1 stop_echo_server
+  r1=$(json_field "$(cat "$O1")" requests)
+  ECHO_PID=$P2 ECHO_OUT=$O2 stop_echo_server
+  r2=$(json_field "$(cat "$O2")" requests)
+  if [[ $r1 == 3 && $r2 == 2 ]]; then pass "each socket was handed only its own address's requests (3 and 2)"
+  else FAILED+=("requests per socket: $r1 and $r2, expected 3 and 2"); note "FAILED: requests per socket $r1, $r2"; fi
+fi
 start_echo_server "$NS_A" --port 5002
 expect_bind "a specific bind of a port bound to the wildcard" 98 "$NS_A" "$IP4_A" 5002
 stop_echo_server
@@ -122,8 +128,8 @@ in_a sysctl -qw net.ipv4.ip_unprivileged_port_start=1024
 # In a netns owned by its own user namespace, its root may bind port 80.
 out=$("${NOBODY[@]}" unshare --user --map-root-user --net "$SOCK_TEST" bind 0.0.0.0 80) ||
   fail "unshare -Urn: $out"
-[[ $(json_field "$out" errno) == 0 ]] && pass "root of a netns's own user namespace binds port 80" ||
-  FAILED+=("userns root could not bind port 80: $out")
+if [[ $(json_field "$out" errno) == 0 ]]; then pass "root of a netns's own user namespace binds port 80"
+else FAILED+=("userns root could not bind port 80: $out"); note "FAILED: userns root: $out"; fi
 
 if ((${#FAILED[@]})); then
   printf 'failed check: %s\n' "${FAILED[@]}" >&2

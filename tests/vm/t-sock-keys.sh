@@ -13,8 +13,7 @@
 . "$(dirname "$0")/sdp-lib.sh"
 need_vm
 need_root
-SOCK_TEST=$SDP_REPO/build/tests/vm/sdp-sock-test
-need_file "$SOCK_TEST"
+need_file "$SDP_SOCK_TEST"
 sdp_load
 netns_pair_up
 KD=$(mktemp -d)
@@ -27,7 +26,7 @@ check() { # check LABEL CMD...: run CMD, record LABEL as failed if it fails
 
 # 1. Refused installs add no peer.
 for fam in 4 6; do
-  out=$("$SOCK_TEST" keys $fam) || fail "sdp-sock-test keys $fam: $out"
+  out=$("$SDP_SOCK_TEST" keys $fam) || fail "sdp-sock-test keys $fam: $out"
   note "IPv$fam: $out"
   check "IPv$fam: 100 refused key installs (EINVAL) leave keyed_peers at 1" \
     test "$(json_field "$out" refused)" == 100 -a "$(json_field "$out" keyed_peers)" == 1
@@ -62,7 +61,7 @@ check "a second client run with the same key file is refused: make a fresh key f
   grep -q "already used for transmitting.*Make a fresh key file" <<<"$out"
 check "... and sends no DATA" test "$(sdp_stat "$NS_B" tx_data)" == "$tx0"
 stop_echo_server
-out=$(in_a "$SDP_ECHO" server --port 5001 --key-file "$KD/k1" --peer "$IP4_B:40002" 2>&1) &&
+out=$(in_a timeout 5 "$SDP_ECHO" server --port 5001 --key-file "$KD/k1" --peer "$IP4_B:40002" 2>&1) &&
   FAILED+=("a restarted server with the same key file ran")
 note "restarted server: $out"
 check "a restarted server with the same key file is refused" \

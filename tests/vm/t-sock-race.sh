@@ -15,8 +15,7 @@
 . "$(dirname "$0")/sdp-lib.sh"
 need_vm
 need_root
-SOCK_TEST=$SDP_REPO/build/tests/vm/sdp-sock-test
-need_file "$SOCK_TEST"
+need_file "$SDP_SOCK_TEST"
 sdp_load
 netns_pair_up
 DUR=${SDP_RACE_SECONDS:-60}
@@ -30,10 +29,10 @@ dmesg -c >/dev/null
 _sdp_idle() { [[ $(sdp_stat "$NS_A" sockets) == 0 && $(sdp_stat "$NS_A" rpcs_active) == 0 ]]; }
 
 pids=()
-in_a "$SOCK_TEST" bindloop 0.0.0.0 5000 "$DUR" >"$KD/bind4" & pids+=($!)
-in_a "$SOCK_TEST" bindloop :: 5000 "$DUR" >"$KD/bind6" & pids+=($!)
-in_b "$SOCK_TEST" flood "$IP4_A" 5000 "$DUR" >"$KD/flood4" & pids+=($!)
-in_b "$SOCK_TEST" flood "$IP6_A" 5000 "$DUR" >"$KD/flood6" & pids+=($!)
+in_a "$SDP_SOCK_TEST" bindloop 0.0.0.0 5000 "$DUR" >"$KD/bind4" & pids+=($!)
+in_a "$SDP_SOCK_TEST" bindloop :: 5000 "$DUR" >"$KD/bind6" & pids+=($!)
+in_b "$SDP_SOCK_TEST" flood "$IP4_A" 5000 "$DUR" >"$KD/flood4" & pids+=($!)
+in_b "$SDP_SOCK_TEST" flood "$IP6_A" 5000 "$DUR" >"$KD/flood6" & pids+=($!)
 for p in "${pids[@]}"; do
   on_exit "kill $p 2>/dev/null || true"
 done
