@@ -10,6 +10,8 @@
 # checks (kernel command line below): a use of a freed socket shows up as
 # "Poison overwritten" or a corrupt object in dmesg; vm/run fails the run on
 # any WARNING, BUG or soft lockup. At the end no socket or RPC is left.
+# Before the stress, a kprobe on __sk_destruct checks deterministically that
+# closed SDP sockets are freed in RCU callbacks, not directly by close().
 # vm/run: --cpus 2 --timeout 600 --append slub_debug=FZPU,SDP,SDPv6
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -25,6 +27,27 @@ for c in SDP SDPv6; do
     fail "slab cache $c is not poisoned (slub_debug=FZPU,SDP,SDPv6 missing from the kernel command line?)"
 done
 pass "slab caches SDP and SDPv6 run with slub_debug poisoning"
+
+# Deterministic part: where sockets are freed. A kprobe on __sk_destruct
+# (which frees the socket) while one process binds and closes SDP sockets
+# for 2 s: with SOCK_RCU_FREE it runs as an RCU callback (softirq, 's' in
+# the trace's context flags), never directly in the closing process.
+T=/sys/kernel/tracing
+[[ -d $T/events ]] || mount -t tracefs nodev $T || fail "cannot mount tracefs"
+echo 'p:sdp_sk_destruct __sk_destruct' >>$T/kprobe_events || fail "cannot add a kprobe on __sk_destruct"
+on_exit "echo 0 >$T/events/kprobes/sdp_sk_destruct/enable; echo '-:sdp_sk_destruct' >>$T/kprobe_events"
+echo >$T/trace
+echo 1 >$T/events/kprobes/sdp_sk_destruct/enable
+out=$(in_a "$SDP_SOCK_TEST" bindloop 0.0.0.0 5000 2) || fail "bindloop: $out"
+sleep 0.5
+echo 0 >$T/events/kprobes/sdp_sk_destruct/enable
+binds=$(json_field "$out" binds)
+read -r total direct < <(awk '/sdp_sk_destruct:/ { n++; if ($1 ~ /^sdp-sock-test-/ && substr($3, 3, 1) !~ /[sHh]/) d++ }
+  END { print n + 0, d + 0 }' $T/trace)
+note "$binds sockets closed; __sk_destruct ran $total times, $direct of them in the closing process"
+((total >= binds)) || fail "the kprobe saw $total socket frees for $binds closed sockets"
+((direct == 0)) || fail "$direct SDP sockets were freed directly by close(), without an RCU grace period (no SOCK_RCU_FREE)"
+pass "$binds closed SDP sockets were all freed after an RCU grace period (in RCU callbacks)"
 dmesg -c >/dev/null
 _sdp_idle() { [[ $(sdp_stat "$NS_A" sockets) == 0 && $(sdp_stat "$NS_A" rpcs_active) == 0 ]]; }
 
