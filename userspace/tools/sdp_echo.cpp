@@ -139,13 +139,14 @@ int run_server(const Options& o) {
   std::string host = o.bind_addr.empty() ? (o.ipv6 ? "::" : "0.0.0.0") : o.bind_addr;
   sdp::Address local = sdp::Address::parse(host, o.port);
   sdp::Socket sock(local.family());
-  sock.bind(local);
-  sock.set_receive_timeout_ms(200);
+  // Keys before bind: no request can arrive before its key is installed.
   if (!o.key_file.empty()) {
     auto km = sdp::KeyMaterial::load(o.key_file);
     if (o.peers.empty()) usage_error("--key-file on the server needs --peer ADDR:PORT");
     for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, false);
   }
+  sock.bind(local);
+  sock.set_receive_timeout_ms(200);
 
   std::mutex mu;
   std::set<std::tuple<std::string, uint64_t>> seen;
