@@ -432,8 +432,6 @@ static void sdp_destroy_sock(struct sock *sk)
 	struct sdp_rpc *rpc, *tmp;
 	struct sk_buff_head q;
 
-	/* No new packet finds the socket; ones that already did see shutdown. */
-	sdp_unhash(sk);
 	__skb_queue_head_init(&q);
 	spin_lock_bh(&ssk->lock);
 	/* The responses that arrived are acknowledged, keys still exist. */
@@ -444,6 +442,12 @@ static void sdp_destroy_sock(struct sock *sk)
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);
 	del_timer_sync(&ssk->timer);
+	/*
+	 * Only now: the ACKs above carry ssk->port, which unhashing clears.
+	 * Packets that find the socket until then see shutdown and are
+	 * dropped; the socket is freed after an RCU grace period.
+	 */
+	sdp_unhash(sk);
 	sdp_peers_destroy(ssk);
 	sdp_client_wins_destroy(ssk);
 	sdp_keys_destroy(ssk);
