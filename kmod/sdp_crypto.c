@@ -104,9 +104,6 @@ int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 	}
 	a->cipher = cipher;
 	memcpy(a->salt, salt, SDP_SALT_LEN);
-	memset(a->material, 0, sizeof(a->material));
-	memcpy(a->material, key, keylen);
-	memcpy(a->material + 32, salt, SDP_SALT_LEN);
 	return 0;
 }
 

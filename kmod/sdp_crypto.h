@@ -24,11 +24,6 @@ struct sdp_aead {
 	struct crypto_aead *simd;
 	u16 cipher;
 	u8 salt[SDP_SALT_LEN];
-	/*
-	 * key || salt, kept only to refuse installing one key for both
-	 * directions of a peer (wiped by kfree_sensitive() of the owner).
-	 */
-	u8 material[32 + SDP_SALT_LEN];
 };
 
 int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,

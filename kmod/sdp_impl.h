@@ -18,6 +18,7 @@
 #include <linux/scatterlist.h>
 #include <linux/mm_types.h>
 #include <linux/in6.h>
+#include <linux/siphash.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
@@ -47,6 +48,7 @@ extern unsigned int sdp_tick_ms;
 extern unsigned int sdp_resend_ms;
 extern unsigned int sdp_timeout_ms;
 extern unsigned int sdp_sock_mem_bytes;
+extern unsigned int sdp_max_ready_requests;
 
 /* ---- counters (sdp_main.c) ---- */
 
@@ -83,6 +85,9 @@ enum sdp_counter {
 	SDP_CNT_REQUESTS_DELIVERED,
 	SDP_CNT_RESPONSES_DELIVERED,
 	SDP_CNT_TX_CTRL_NO_KEY,		/* control packet not sent: no key */
+	SDP_CNT_REQUESTS_SHED,		/* complete request dropped: too many
+					 * waiting for recvmsg
+					 */
 	SDP_CNT_RECORDS_DISCARDED,	/* failed AEAD: its bytes asked again */
 	SDP_CNT_MESSAGES_DISCARDED,	/* all received bytes of one dropped */
 	SDP_CNT_OLD_RESPONSES_TAKEN,	/* behind the replay window, taken */
@@ -285,6 +290,7 @@ struct sdp_ack_pending {
 #define SDP_PEER_BUCKET_BITS	6
 #define SDP_CLIENT_BUCKET_BITS	6
 #define SDP_KEY_BUCKET_BITS	6
+#define SDP_KEY_FP_BUCKET_BITS	8
 #define SDP_MAX_CLIENT_WINDOWS	4096
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
@@ -309,6 +315,7 @@ struct sdp_sock {
 	unsigned int client_rpcs;
 	unsigned int server_rpcs;
 	unsigned int ready_msgs;
+	unsigned int ready_reqs;	/* requests among ready_msgs */
 	struct list_head rpcs;
 	struct list_head ready;
 	struct list_head grantable;
@@ -320,6 +327,9 @@ struct sdp_sock {
 	struct hlist_head peer_hash[1 << SDP_PEER_BUCKET_BITS];
 	struct hlist_head client_hash[1 << SDP_CLIENT_BUCKET_BITS];
 	struct hlist_head key_hash[1 << SDP_KEY_BUCKET_BITS];
+	/* installed keys by fingerprint (sdp_key.c), under a random secret */
+	struct hlist_head key_fp_hash[1 << SDP_KEY_FP_BUCKET_BITS];
+	siphash_key_t key_fp_secret;
 	unsigned int nkeys;		/* peers with keys */
 	bool allow_plaintext;
 	unsigned int nacks;		/* ack slots in use */
@@ -328,9 +338,16 @@ struct sdp_sock {
 	struct page_frag_cache frag_cache;	/* small messages; sock lock */
 };
 
+/* An installed key's entry in sock->key_fp_hash (sdp_key.c). */
+struct sdp_key_fp {
+	struct hlist_node node;		/* unhashed once replaced */
+	u64 fp;
+};
+
 /* Keys of one peer (address and port) of a socket (sdp_key.c). */
 struct sdp_txkey {
 	refcount_t refs;		/* sendmsg seals outside the lock */
+	struct sdp_key_fp fp;
 	struct sdp_aead aead;
 	u8 epoch;
 	u64 next_msg_id;		/* under the socket lock */
@@ -338,6 +355,7 @@ struct sdp_txkey {
 };
 
 struct sdp_rxkey {
+	struct sdp_key_fp fp;
 	struct sdp_aead aead;
 	u8 epoch;
 	struct sdp_window replay;	/* message ids, after AEAD only */
@@ -372,7 +390,8 @@ static inline struct sock *sdp_to_sk(struct sdp_sock *ssk)
 /* sdp_sock.c */
 int sdp_proto_register(void);
 void sdp_proto_unregister(void);
-struct sdp_sock *sdp_sock_lookup(struct net *net, int family, u16 port);
+struct sdp_sock *sdp_sock_lookup(struct net *net, int family,
+				 const struct sk_buff *skb, u16 port);
 struct sdp_rpc *sdp_rpc_find(struct sdp_sock *ssk, u64 id, bool is_client,
 			     const struct in6_addr *addr, u16 port);
 void sdp_rpc_insert(struct sdp_sock *ssk, struct sdp_rpc *rpc);

@@ -681,7 +681,7 @@ static int sdp_rcv(struct sk_buff *skb, int family,
 		goto drop;
 	sdp_count(net, sdp_rx_counter[pi.type - SDP_PKT_TYPE_MIN], 1);
 
-	ssk = sdp_sock_lookup(net, family, pi.dport);
+	ssk = sdp_sock_lookup(net, family, skb, pi.dport);
 	if (!ssk) {
 		r = SDP_DROP_NO_SOCKET;
 		goto drop;

@@ -13,7 +13,7 @@
 #include <linux/slab.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
-#include <crypto/algapi.h>
+#include <linux/siphash.h>
 
 #include "sdp_impl.h"
 
@@ -80,31 +80,57 @@ static void sdp_rxkey_free(struct sdp_rxkey *rxk)
 }
 
 /*
- * Is this key and salt already installed on the socket, for any peer and
- * direction? Message ids and control sequence numbers count from 0 under
- * every key, so a key used twice (both directions of a peer, two peers, a
- * new epoch with the old key) would repeat nonces. Keys replaced earlier are
- * not remembered; the handshake must not hand them out again.
+ * Keys installed on the socket, by fingerprint: a SipHash, under a random
+ * per-socket secret, of cipher || key || salt (the raw key is kept only by
+ * the crypto transform). Message ids and control sequence numbers count from
+ * 0 under every key, so a key used twice on one socket (both directions of a
+ * peer, two peers, a new epoch with the key it replaces) would repeat
+ * nonces: such an install is refused. A collision of two different keys
+ * (probability 2^-64 per pair) refuses the second, never accepts a reuse.
+ * Keys replaced earlier are not remembered: the handshake must not hand
+ * them out again.
  */
-static bool sdp_key_reused(struct sdp_sock *ssk, const struct sdp_aead *a)
+static u64 sdp_key_fp(const struct sdp_sock *ssk, const struct sdp_key *k)
 {
-	struct sdp_peer_keys *pk;
-	int b, i;
+	u8 m[2 + sizeof(k->key) + sizeof(k->salt)] = {};
+	unsigned int keylen = k->cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
+	u64 fp;
 
-	for (b = 0; b < ARRAY_SIZE(ssk->key_hash); b++)
-		hlist_for_each_entry(pk, &ssk->key_hash[b], node) {
-			if (pk->tx &&
-			    !crypto_memneq(pk->tx->aead.material, a->material,
-					   sizeof(a->material)))
-				return true;
-			for (i = 0; i < ARRAY_SIZE(pk->rx); i++)
-				if (pk->rx[i] &&
-				    !crypto_memneq(pk->rx[i]->aead.material,
-						   a->material,
-						   sizeof(a->material)))
-					return true;
-		}
+	m[0] = k->cipher >> 8;
+	m[1] = k->cipher & 0xff;
+	memcpy(m + 2, k->key, keylen);
+	memcpy(m + 2 + sizeof(k->key), k->salt, sizeof(k->salt));
+	fp = siphash(m, sizeof(m), &ssk->key_fp_secret);
+	memzero_explicit(m, sizeof(m));
+	return fp;
+}
+
+static struct hlist_head *sdp_key_fp_bucket(struct sdp_sock *ssk, u64 fp)
+{
+	return &ssk->key_fp_hash[hash_64(fp, SDP_KEY_FP_BUCKET_BITS)];
+}
+
+static bool sdp_key_reused(struct sdp_sock *ssk, u64 fp)
+{
+	struct sdp_key_fp *f;
+
+	hlist_for_each_entry(f, sdp_key_fp_bucket(ssk, fp), node)
+		if (f->fp == fp)
+			return true;
 	return false;
+}
+
+static void sdp_key_fp_add(struct sdp_sock *ssk, struct sdp_key_fp *f,
+			   u64 fp)
+{
+	f->fp = fp;
+	hlist_add_head(&f->node, sdp_key_fp_bucket(ssk, fp));
+}
+
+static void sdp_key_fp_del(struct sdp_key_fp *f)
+{
+	if (!hlist_unhashed(&f->node))
+		hlist_del_init(&f->node);
 }
 
 int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
@@ -117,6 +143,8 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 	struct sdp_key k;
 	struct in6_addr addr;
 	u16 port;
+	u64 fp;
+	u8 *epoch_used;
 	int err;
 
 	if (optlen != sizeof(k))
@@ -129,17 +157,23 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 	err = -EINVAL;
 	if (!k.epoch || k.reserved)
 		goto out_wipe;
-	/* Allocating a tfm may sleep: do it before taking the lock. */
+	/*
+	 * Allocating a tfm may sleep: do it before taking the lock. What is
+	 * allocated here is on behalf of the caller: charged to its memory
+	 * cgroup (the crypto transforms are allocated by the crypto API,
+	 * uncharged).
+	 */
 	if (tx) {
-		txk = kzalloc(sizeof(*txk), GFP_KERNEL);
+		txk = kzalloc(sizeof(*txk), GFP_KERNEL_ACCOUNT);
 		err = txk ? sdp_aead_init(&txk->aead, k.cipher, k.key, k.salt) :
 			    -ENOMEM;
 		if (err)
 			goto out_free;
 		refcount_set(&txk->refs, 1);
 		txk->epoch = k.epoch;
+		INIT_HLIST_NODE(&txk->fp.node);
 	} else {
-		rxk = kzalloc(sizeof(*rxk), GFP_KERNEL);
+		rxk = kzalloc(sizeof(*rxk), GFP_KERNEL_ACCOUNT);
 		err = rxk ? sdp_aead_init(&rxk->aead, k.cipher, k.key, k.salt) :
 			    -ENOMEM;
 		if (err)
@@ -147,8 +181,10 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 		rxk->epoch = k.epoch;
 		sdp_window_init(&rxk->replay);
 		sdp_window_init(&rxk->ctrl_replay);
+		INIT_HLIST_NODE(&rxk->fp.node);
 	}
-	new_pk = kzalloc(sizeof(*new_pk), GFP_KERNEL);
+	fp = sdp_key_fp(ssk, &k);
+	new_pk = kzalloc(sizeof(*new_pk), GFP_KERNEL_ACCOUNT);
 	if (!new_pk) {
 		err = -ENOMEM;
 		goto out_free;
@@ -157,35 +193,39 @@ int sdp_setsockopt_key(struct sdp_sock *ssk, sockptr_t optval,
 	spin_lock_bh(&ssk->lock);
 	pk = sdp_keys_find(ssk, &addr, port);
 	if (!pk) {
+		/* Entered in the table only if the key is installed. */
 		pk = new_pk;
-		new_pk = NULL;
 		pk->addr = addr;
 		pk->port = port;
-		hlist_add_head(&pk->node,
-			       &ssk->key_hash[sdp_key_hash(&addr, port)]);
-		ssk->nkeys++;
 	}
-	err = 0;
-	if (sdp_key_reused(ssk, tx ? &txk->aead : &rxk->aead)) {
+	epoch_used = tx ? &pk->tx_epoch_used : &pk->rx_epoch_used;
+	if (sdp_key_reused(ssk, fp)) {
 		err = -EINVAL;
+	} else if (k.epoch <= *epoch_used) {
+		err = *epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
 	} else if (tx) {
-		if (k.epoch <= pk->tx_epoch_used) {
-			err = pk->tx_epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
-		} else {
-			old_tx = pk->tx;
-			pk->tx = txk;
-			pk->tx_epoch_used = k.epoch;
-			txk = NULL;
-		}
+		old_tx = pk->tx;
+		if (old_tx)
+			sdp_key_fp_del(&old_tx->fp);
+		pk->tx = txk;
+		sdp_key_fp_add(ssk, &txk->fp, fp);
+		txk = NULL;
 	} else {
-		if (k.epoch <= pk->rx_epoch_used) {
-			err = pk->rx_epoch_used == 255 ? -EKEYEXPIRED : -EEXIST;
-		} else {
-			old_rx = pk->rx[1];
-			pk->rx[1] = pk->rx[0];
-			pk->rx[0] = rxk;
-			pk->rx_epoch_used = k.epoch;
-			rxk = NULL;
+		old_rx = pk->rx[1];
+		if (old_rx)
+			sdp_key_fp_del(&old_rx->fp);
+		pk->rx[1] = pk->rx[0];
+		pk->rx[0] = rxk;
+		sdp_key_fp_add(ssk, &rxk->fp, fp);
+		rxk = NULL;
+	}
+	if (!err) {
+		*epoch_used = k.epoch;
+		if (pk == new_pk) {
+			hlist_add_head(&pk->node,
+				       &ssk->key_hash[sdp_key_hash(&addr, port)]);
+			ssk->nkeys++;
+			new_pk = NULL;
 		}
 	}
 	spin_unlock_bh(&ssk->lock);
@@ -253,6 +293,8 @@ void sdp_keys_destroy(struct sdp_sock *ssk)
 	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
 		hlist_for_each_entry_safe(pk, tmp, &ssk->key_hash[i], node) {
 			hlist_del(&pk->node);
+			if (pk->tx)
+				sdp_key_fp_del(&pk->tx->fp);
 			sdp_txkey_put(pk->tx);
 			sdp_rxkey_free(pk->rx[0]);
 			sdp_rxkey_free(pk->rx[1]);

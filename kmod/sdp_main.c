@@ -53,6 +53,10 @@ unsigned int sdp_sock_mem_bytes = 256U << 20;
 module_param_named(sock_mem_bytes, sdp_sock_mem_bytes, uint, 0644);
 MODULE_PARM_DESC(sock_mem_bytes, "message buffer bytes per socket, at most");
 
+unsigned int sdp_max_ready_requests = 4096;
+module_param_named(max_ready_requests, sdp_max_ready_requests, uint, 0644);
+MODULE_PARM_DESC(max_ready_requests, "complete requests waiting for recvmsg per socket, at most (more are dropped: requests_shed)");
+
 unsigned int sdp_net_id __read_mostly;
 
 static const char *const sdp_counter_names[SDP_CNT_MAX] = {
@@ -87,6 +91,7 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_REQUESTS_DELIVERED] = "requests_delivered",
 	[SDP_CNT_RESPONSES_DELIVERED] = "responses_delivered",
 	[SDP_CNT_TX_CTRL_NO_KEY] = "tx_ctrl_no_key",
+	[SDP_CNT_REQUESTS_SHED] = "requests_shed",
 	[SDP_CNT_RECORDS_DISCARDED] = "records_discarded",
 	[SDP_CNT_MESSAGES_DISCARDED] = "messages_discarded",
 	[SDP_CNT_OLD_RESPONSES_TAKEN] = "old_responses_taken",

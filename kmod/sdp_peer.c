@@ -77,7 +77,8 @@ struct sdp_peer *sdp_peer_get(struct sdp_sock *ssk,
 			return p;
 		}
 	}
-	p = kzalloc(sizeof(*p), GFP_ATOMIC);
+	/* Charged to the caller's memory cgroup in a system call only. */
+	p = kzalloc(sizeof(*p), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!p) {
 		*err = -ENOMEM;
 		return NULL;

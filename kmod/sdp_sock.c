@@ -20,7 +20,16 @@
 
 #include "sdp_impl.h"
 
-/* ---- global port table: (netns, family, port) -> socket ---- */
+/*
+ * ---- global port table: (netns, family, port, bound address) -> socket ----
+ *
+ * Sockets are freed after an RCU grace period (SOCK_RCU_FREE, set in
+ * sdp_init_sock()), so the receive path may walk a bucket under
+ * rcu_read_lock() and take a reference with refcount_inc_not_zero() while
+ * close runs concurrently. A socket bound to a specific address and one
+ * bound to the wildcard address never share a port (EADDRINUSE), so at most
+ * one socket matches a packet's destination address and port.
+ */
 
 #define SDP_PORT_BUCKET_BITS	10
 static struct hlist_head sdp_ports[1 << SDP_PORT_BUCKET_BITS];
@@ -35,37 +44,80 @@ static u32 sdp_port_hash(const struct net *net, int family, u16 port)
 		       SDP_PORT_BUCKET_BITS);
 }
 
+/* The socket's bound address (v4-mapped for IPv4; any: wildcard). */
+static void sdp_bound_addr(const struct sock *sk, struct in6_addr *a)
+{
+	if (sk->sk_family == AF_INET)
+		ipv6_addr_set_v4mapped(READ_ONCE(inet_sk(sk)->inet_rcv_saddr),
+				       a);
+	else
+		*a = sk->sk_v6_rcv_saddr;
+}
+
+static bool sdp_addr_wild(const struct in6_addr *a)
+{
+	return ipv6_addr_any(a) ||
+	       (ipv6_addr_v4mapped(a) && !a->s6_addr32[3]);
+}
+
+/*
+ * The socket on (net, family, port) that addr would collide with: one bound
+ * to addr or to the wildcard, or, if addr is the wildcard, any socket on the
+ * port. Under rcu_read_lock() or sdp_ports_lock.
+ */
 static struct sdp_sock *sdp_port_find(const struct net *net, int family,
-				      u16 port)
+				      u16 port, const struct in6_addr *addr)
 {
 	struct sdp_sock *ssk;
 
 	hlist_for_each_entry_rcu(ssk, &sdp_ports[sdp_port_hash(net, family, port)],
 				 port_node) {
 		struct sock *sk = sdp_to_sk(ssk);
+		struct in6_addr bound;
 
-		if (ssk->port == port && sk->sk_family == family &&
-		    net_eq(sock_net(sk), net))
+		if (READ_ONCE(ssk->port) != port || sk->sk_family != family ||
+		    !net_eq(sock_net(sk), net))
+			continue;
+		sdp_bound_addr(sk, &bound);
+		if (sdp_addr_wild(&bound) || sdp_addr_wild(addr) ||
+		    ipv6_addr_equal(&bound, addr))
 			return ssk;
 	}
 	return NULL;
 }
 
-/* The socket bound to port, with a reference held; NULL if none. */
-struct sdp_sock *sdp_sock_lookup(struct net *net, int family, u16 port)
+/*
+ * The socket a packet to (its destination address, port) belongs to, with a
+ * reference held; NULL if none.
+ */
+struct sdp_sock *sdp_sock_lookup(struct net *net, int family,
+				 const struct sk_buff *skb, u16 port)
 {
+	struct in6_addr daddr;
 	struct sdp_sock *ssk;
 
+	if (family == AF_INET)
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr, &daddr);
+	else
+		daddr = ipv6_hdr(skb)->daddr;
+	/* A packet to the wildcard address belongs to no bound address. */
+	if (sdp_addr_wild(&daddr))
+		return NULL;
 	rcu_read_lock();
-	ssk = sdp_port_find(net, family, port);
+	ssk = sdp_port_find(net, family, port, &daddr);
 	if (ssk && !refcount_inc_not_zero(&sdp_to_sk(ssk)->sk_refcnt))
 		ssk = NULL;
 	rcu_read_unlock();
 	return ssk;
 }
 
-/* Bind to port (0 = pick an ephemeral one). */
-static int sdp_port_bind(struct sdp_sock *ssk, u16 port)
+/*
+ * Bind to port (0 = pick an ephemeral one) with the socket's bound address
+ * addr (the wildcard address, or a local one), which is set before the
+ * socket becomes visible to the receive path.
+ */
+static int sdp_port_bind(struct sdp_sock *ssk, u16 port,
+			 const struct in6_addr *addr)
 {
 	struct sock *sk = sdp_to_sk(ssk);
 	struct net *net = sock_net(sk);
@@ -75,7 +127,7 @@ static int sdp_port_bind(struct sdp_sock *ssk, u16 port)
 	if (ssk->port) {
 		err = -EINVAL;
 	} else if (port) {
-		if (sdp_port_find(net, sk->sk_family, port))
+		if (sdp_port_find(net, sk->sk_family, port, addr))
 			err = -EADDRINUSE;
 	} else {
 		u32 range = SDP_EPHEMERAL_HIGH - SDP_EPHEMERAL_LOW + 1;
@@ -85,7 +137,7 @@ static int sdp_port_bind(struct sdp_sock *ssk, u16 port)
 		for (i = 0; i < range; i++) {
 			u16 p = SDP_EPHEMERAL_LOW + (start + i) % range;
 
-			if (!sdp_port_find(net, sk->sk_family, p)) {
+			if (!sdp_port_find(net, sk->sk_family, p, addr)) {
 				port = p;
 				err = 0;
 				break;
@@ -93,7 +145,13 @@ static int sdp_port_bind(struct sdp_sock *ssk, u16 port)
 		}
 	}
 	if (!err) {
-		ssk->port = port;
+		if (sk->sk_family == AF_INET) {
+			WRITE_ONCE(ssk->inet.inet_rcv_saddr, addr->s6_addr32[3]);
+			ssk->inet.inet_saddr = addr->s6_addr32[3];
+		} else {
+			sk->sk_v6_rcv_saddr = *addr;
+		}
+		WRITE_ONCE(ssk->port, port);
 		ssk->inet.inet_num = port;
 		ssk->inet.inet_sport = htons(port);
 		hlist_add_head_rcu(&ssk->port_node,
@@ -111,7 +169,7 @@ static void sdp_unhash(struct sock *sk)
 	spin_lock_bh(&sdp_ports_lock);
 	if (ssk->port) {
 		hlist_del_init_rcu(&ssk->port_node);
-		ssk->port = 0;
+		WRITE_ONCE(ssk->port, 0);
 	}
 	spin_unlock_bh(&sdp_ports_lock);
 }
@@ -211,6 +269,8 @@ void sdp_rpc_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 	if (!list_empty(&rpc->ready_link)) {
 		list_del(&rpc->ready_link);
 		ssk->ready_msgs--;
+		if (!rpc->is_client)
+			ssk->ready_reqs--;
 	}
 	sdp_msgin_free(ssk, rpc);
 	sdp_msgout_free(ssk, rpc);
@@ -223,10 +283,24 @@ void sdp_rpc_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 	kfree(rpc);
 }
 
+/*
+ * A complete message (or a failed client RPC) waits for recvmsg. At most
+ * max_ready_requests requests wait per socket: one more is dropped whole
+ * (requests_shed); its id stays used, so the client's RPC ends with
+ * ETIMEDOUT. The caller must not touch rpc afterwards.
+ */
 void sdp_rpc_make_ready(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 {
 	struct sock *sk = sdp_to_sk(ssk);
 
+	if (!rpc->is_client) {
+		if (ssk->ready_reqs >= READ_ONCE(sdp_max_ready_requests)) {
+			sdp_count(sock_net(sk), SDP_CNT_REQUESTS_SHED, 1);
+			sdp_rpc_free(ssk, rpc);
+			return;
+		}
+		ssk->ready_reqs++;
+	}
 	rpc->state = SDP_RPC_READY;
 	list_add_tail(&rpc->ready_link, &ssk->ready);
 	ssk->ready_msgs++;
@@ -333,7 +407,16 @@ static int sdp_init_sock(struct sock *sk)
 		INIT_HLIST_HEAD(&ssk->client_hash[i]);
 	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
 		INIT_HLIST_HEAD(&ssk->key_hash[i]);
+	for (i = 0; i < ARRAY_SIZE(ssk->key_fp_hash); i++)
+		INIT_HLIST_HEAD(&ssk->key_fp_hash[i]);
+	get_random_bytes(&ssk->key_fp_secret, sizeof(ssk->key_fp_secret));
 	timer_setup(&ssk->timer, sdp_timer_fn, 0);
+	/*
+	 * The receive path finds sockets under RCU (sdp_sock_lookup()): free
+	 * them only after a grace period, so refcount_inc_not_zero() never
+	 * touches freed memory.
+	 */
+	sock_set_flag(sk, SOCK_RCU_FREE);
 	/*
 	 * Request ids start at the wall clock in ns, so a new socket on the
 	 * same port continues above its predecessor's ids and servers keep
@@ -360,6 +443,11 @@ static void sdp_destroy_sock(struct sock *sk)
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);
 	del_timer_sync(&ssk->timer);
+	/*
+	 * Only now: the ACKs above carry ssk->port, which unhashing clears.
+	 * Packets that find the socket until then see shutdown and are
+	 * dropped; the socket is freed after an RCU grace period.
+	 */
 	sdp_unhash(sk);
 	sdp_peers_destroy(ssk);
 	sdp_client_wins_destroy(ssk);
@@ -407,6 +495,7 @@ static int sdp_parse_addr(const struct sock *sk, const struct sockaddr *sa,
 static int sdp_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
+	struct net *net = sock_net(sk);
 	struct in6_addr addr;
 	u16 port;
 	int err;
@@ -418,22 +507,17 @@ static int sdp_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		__be32 a = addr.s6_addr32[3];
 
 		if (a != htonl(INADDR_ANY) &&
-		    inet_addr_type(sock_net(sk), a) != RTN_LOCAL)
+		    inet_addr_type(net, a) != RTN_LOCAL)
 			return -EADDRNOTAVAIL;
-		err = sdp_port_bind(ssk, port);
-		if (!err) {
-			ssk->inet.inet_rcv_saddr = a;
-			ssk->inet.inet_saddr = a;
-		}
-	} else {
-		if (!ipv6_addr_any(&addr) &&
-		    !ipv6_chk_addr(sock_net(sk), &addr, NULL, 0))
-			return -EADDRNOTAVAIL;
-		err = sdp_port_bind(ssk, port);
-		if (!err)
-			sk->sk_v6_rcv_saddr = addr;
+	} else if (!ipv6_addr_any(&addr) &&
+		   !ipv6_chk_addr(net, &addr, NULL, 0)) {
+		return -EADDRNOTAVAIL;
 	}
-	return err;
+	/* As inet: net.ipv4.ip_unprivileged_port_start, the netns' owner. */
+	if (port && inet_port_requires_bind_service(net, port) &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+	return sdp_port_bind(ssk, port, &addr);
 }
 
 static void sdp_fill_name(const struct sock *sk, struct msghdr *msg,
@@ -556,8 +640,14 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		if (put_user(0ULL, id_out))
 			return -EFAULT;
 	}
-	if (!ssk->port) {
-		err = sdp_port_bind(ssk, 0);
+	if (!READ_ONCE(ssk->port)) {
+		struct in6_addr any;
+
+		if (sk->sk_family == AF_INET)
+			ipv6_addr_set_v4mapped(htonl(INADDR_ANY), &any);
+		else
+			any = in6addr_any;
+		err = sdp_port_bind(ssk, 0, &any);
 		if (err && err != -EINVAL)
 			return err;
 	}
@@ -596,17 +686,20 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -ENOBUFS;
 	if (err)
 		goto out_put;
-	/* A small message takes a piece of the socket's page_frag cache. */
+	/*
+	 * A small message takes a piece of the socket's page_frag cache.
+	 * Allocations in sendmsg are charged to the caller's memory cgroup.
+	 */
 	if (sdp_pagebuf_fits_frag(geo.wire_len))
 		buf = sdp_pagebuf_alloc_frag(&ssk->frag_cache, geo.wire_len,
-					     GFP_ATOMIC);
+					     GFP_ATOMIC | __GFP_ACCOUNT);
 	if (rpc)
 		rpc->state = SDP_RPC_SERVER_PREPARING;
 	spin_unlock_bh(&ssk->lock);
 
 	/* 2. Without the lock: copy the message in and seal its records. */
 	if (!buf)
-		buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL, true);
+		buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL_ACCOUNT, true);
 	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id,
 				 id) : -ENOMEM;
 	sdp_txkey_put(txk);
@@ -625,7 +718,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		goto out_put;
 	}
 	if (!rpc) {
-		rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC);
+		rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC | __GFP_ACCOUNT);
 		if (!rpc) {
 			sdp_pagebuf_free(buf);
 			sdp_mem_uncharge(ssk, geo.wire_len);
@@ -731,6 +824,8 @@ static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	rpc = list_first_entry(&ssk->ready, struct sdp_rpc, ready_link);
 	list_del_init(&rpc->ready_link);
 	ssk->ready_msgs--;
+	if (!rpc->is_client)
+		ssk->ready_reqs--;
 	rpc->state = SDP_RPC_DELIVERING;
 	spin_unlock_bh(&ssk->lock);
 
@@ -801,15 +896,17 @@ static int sdp_getsockopt(struct sock *sk, int level, int optname,
 	}
 	if (optname != SDP_RPC_STATS)
 		return -ENOPROTOOPT;
-	if (len < (int)sizeof(st))
+	/* The first four fields were the whole struct once: still enough. */
+	if (len < (int)offsetof(struct sdp_sock_stats, mem_bytes))
 		return -EINVAL;
 	spin_lock_bh(&ssk->lock);
 	st.client_rpcs = ssk->client_rpcs;
 	st.server_rpcs = ssk->server_rpcs;
 	st.ready_msgs = ssk->ready_msgs;
+	st.keyed_peers = ssk->nkeys;
 	st.mem_bytes = ssk->mem_bytes;
 	spin_unlock_bh(&ssk->lock);
-	len = sizeof(st);
+	len = min_t(int, len, sizeof(st));
 	if (put_user(len, optlen) || copy_to_user(optval, &st, len))
 		return -EFAULT;
 	return 0;

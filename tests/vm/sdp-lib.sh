@@ -6,6 +6,7 @@ SDP_ECHO=${SDP_ECHO:-$SDP_REPO/build/userspace/sdp-echo}
 SDP_INJECT=${SDP_INJECT:-$SDP_REPO/build/userspace/sdp-inject}
 SDP_BENCH=${SDP_BENCH:-$SDP_REPO/build/userspace/sdp-bench}
 SDP_KO=${SDP_KO:-$SDP_REPO/kmod/sdp.ko}
+SDP_SOCK_TEST=${SDP_SOCK_TEST:-$SDP_REPO/build/tests/vm/sdp-sock-test}
 
 # sdp_load [PARAM=VALUE...]: load sdp.ko with sdpctl (checks module BTF too); unloaded at exit.
 # The CPU's AES-GCM (aesni_intel) is loaded first, as udev does at boot on

@@ -2,12 +2,20 @@
 #include "sdp_socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -253,9 +261,134 @@ void Socket::set_receive_timeout_ms(int ms) {
     throw_errno("setsockopt(SO_RCVTIMEO)");
 }
 
+namespace {
+
+std::string hex(std::span<const uint8_t> b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint8_t x : b) {
+    s += d[x >> 4];
+    s += d[x & 15];
+  }
+  return s;
+}
+
+// SHA-256 of a domain label, the cipher, the key and the salt.
+std::string tx_key_fingerprint(uint16_t cipher, const std::vector<uint8_t>& key,
+                               const std::vector<uint8_t>& salt) {
+  static const char label[] = "sdp transmit key v1";
+  std::vector<uint8_t> m(label, label + sizeof(label));
+  m.push_back(static_cast<uint8_t>(cipher >> 8));
+  m.push_back(static_cast<uint8_t>(cipher));
+  m.push_back(static_cast<uint8_t>(key.size()));
+  m.insert(m.end(), key.begin(), key.end());
+  m.insert(m.end(), salt.begin(), salt.end());
+  std::array<uint8_t, 32> md{};
+  unsigned int len = 0;
+  bool ok = EVP_Digest(m.data(), m.size(), md.data(), &len, EVP_sha256(), nullptr) == 1;
+  OPENSSL_cleanse(m.data(), m.size());
+  if (!ok || len != md.size()) throw std::runtime_error("libsdp: SHA-256 failed");
+  return hex(md);
+}
+
+std::mutex g_claims_mu;
+std::set<std::string> g_claims;  // fingerprints claimed by this process
+
+int mkdirs(const std::string& dir) {
+  for (size_t i = 1; i <= dir.size(); i++) {
+    if (i < dir.size() && dir[i] != '/') continue;
+    std::string p = dir.substr(0, i);
+    if (::mkdir(p.c_str(), 0700) < 0 && errno != EEXIST) return -1;
+  }
+  return 0;
+}
+
+// Claims the transmit key with fingerprint fp; returns the record's path.
+std::string claim_tx_key(const std::string& fp, const char* dir_name) {
+  std::lock_guard lock(g_claims_mu);
+  if (g_claims.count(fp))
+    throw std::runtime_error(
+        std::string("libsdp: refusing to install the key file's ") + dir_name +
+        " key for transmitting a second time in this process (on another socket or for another "
+        "peer): message ids restart at 0 under every installation, so both would repeat the same "
+        "nonces. Use one key file per socket (and per peer).");
+  std::string dir = used_tx_keys_dir();
+  if (mkdirs(dir) < 0) {
+    int err = errno;
+    throw std::system_error(err, std::generic_category(),
+                            "libsdp: cannot create the transmit-key registry " + dir +
+                                " (set SDP_USED_TX_KEYS_DIR to a writable directory)");
+  }
+  std::string path = dir + "/" + fp;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EEXIST)
+      throw std::runtime_error(
+          std::string("libsdp: the key file's ") + dir_name +
+          " key was already used for transmitting (recorded in " + path +
+          "): installing it again would repeat nonces. Make a fresh key file.");
+    throw std::system_error(err, std::generic_category(), "libsdp: cannot record the transmit key in " + path);
+  }
+  std::string pid = "pid " + std::to_string(::getpid()) + "\n";
+  ssize_t w = ::write(fd, pid.data(), pid.size());
+  ::close(fd);
+  (void)w;
+  g_claims.insert(fp);
+  return path;
+}
+
+void release_tx_key(const std::string& fp, const std::string& path) {
+  std::lock_guard lock(g_claims_mu);
+  ::unlink(path.c_str());
+  g_claims.erase(fp);
+}
+
+std::vector<uint8_t> hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> msg) {
+  std::vector<uint8_t> out(32);
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out.data(), &len) ||
+      len != out.size())
+    throw std::runtime_error("libsdp: HMAC-SHA256 failed");
+  return out;
+}
+
+}  // namespace
+
+std::string used_tx_keys_dir() {
+  const char* d = std::getenv("SDP_USED_TX_KEYS_DIR");
+  return d && *d ? d : "/var/lib/sdp/used-tx-keys";
+}
+
+KeyMaterial KeyMaterial::derive(std::span<const uint8_t> context) const {
+  KeyMaterial out = *this;
+  auto one = [&](const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt, const char* label,
+                 std::vector<uint8_t>& okey, std::vector<uint8_t>& osalt) {
+    std::vector<uint8_t> ikm(key);
+    ikm.insert(ikm.end(), salt.begin(), salt.end());
+    std::vector<uint8_t> msg(label, label + std::strlen(label) + 1);
+    msg.insert(msg.end(), context.begin(), context.end());
+    auto k = hmac_sha256(ikm, msg);
+    msg.push_back(1);
+    auto s = hmac_sha256(ikm, msg);
+    okey.assign(k.begin(), k.begin() + static_cast<long>(key.size()));
+    osalt.assign(s.begin(), s.begin() + static_cast<long>(salt.size()));
+    OPENSSL_cleanse(ikm.data(), ikm.size());
+    OPENSSL_cleanse(k.data(), k.size());
+  };
+  one(c2s_key, c2s_salt, "sdp derive client-to-server", out.c2s_key, out.c2s_salt);
+  one(s2c_key, s2c_salt, "sdp derive server-to-client", out.s2c_key, out.s2c_salt);
+  return out;
+}
+
 void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_client) {
+  std::string claim_fp, claim_path;
   for (bool tx : {true, false}) {
     bool c2s = tx == as_client;
+    if (tx) {
+      claim_fp = tx_key_fingerprint(km.cipher, c2s ? km.c2s_key : km.s2c_key, c2s ? km.c2s_salt : km.s2c_salt);
+      claim_path = claim_tx_key(claim_fp, c2s ? "client-to-server" : "server-to-client");
+    }
     sdp_key k{};
     std::memcpy(&k.peer, &peer.storage, std::min(sizeof(k.peer), sizeof(peer.storage)));
     k.cipher = km.cipher;
@@ -267,9 +400,12 @@ void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_cl
     int rc = ::setsockopt(fd_, SOL_SDP, tx ? SDP_TX_KEY : SDP_RX_KEY, &k, sizeof(k));
     int err = errno;
     explicit_bzero(&k, sizeof(k));
-    if (rc < 0)
+    if (rc < 0) {
+      // Never installed: the transmit key may be used elsewhere after all.
+      if (tx) release_tx_key(claim_fp, claim_path);
       throw std::system_error(err, std::generic_category(),
                               tx ? "setsockopt(SDP_TX_KEY)" : "setsockopt(SDP_RX_KEY)");
+    }
   }
 }
 

@@ -48,7 +48,25 @@ struct KeyMaterial {
   uint8_t epoch = 0;
   std::vector<uint8_t> c2s_key, c2s_salt, s2c_key, s2c_salt;
   static KeyMaterial load(const std::string& path);
+  // Fresh keys for one session, derived from these with HMAC-SHA256 and a
+  // context both ends know (e.g. random bytes exchanged per session), so
+  // one key file can serve many sockets without repeating a transmit key.
+  KeyMaterial derive(std::span<const uint8_t> context) const;
 };
+
+// Transmit-key registry. The kernel refuses a key twice on one socket but
+// cannot see other sockets, and message ids restart at 0 on every socket: a
+// transmit key installed on two sockets (or again after a restart) repeats
+// every nonce. install_keys() therefore claims each transmit key (key and
+// salt, whatever the epoch or peer) before installing it, and refuses one
+// already claimed: within this process (std::runtime_error: "use one key
+// file per socket") and across processes and runs, by creating
+// DIR/<SHA-256 fingerprint> with O_EXCL (std::runtime_error: "make a fresh
+// key file"). DIR is $SDP_USED_TX_KEYS_DIR, else /var/lib/sdp/used-tx-keys
+// (persistent, so a reboot does not forget). A claim whose kernel install
+// failed is released. The file holds only the fingerprint (its name) and
+// the claiming pid, never the key.
+std::string used_tx_keys_dir();
 
 // A received message (request or response) or a failed RPC.
 struct Message {

@@ -67,7 +67,11 @@ PROTOCOLS
                    sends its number over a TCP control connection; the
                    server opens an SDP socket for this client, installs the
                    keys for it (libsdp install_keys) and answers with that
-                   socket's port. Keys never cross the network.
+                   socket's port. Keys never cross the network: the client
+                   sends 16 random bytes per session and both ends derive
+                   the session's keys from the key file's and them
+                   (KeyMaterial::derive), so no transmit key is ever used
+                   by two sessions.
     tcp            TCP_NODELAY; an 8-byte length, then the payload.
     ktls-aes128    tcp after setsockopt(TCP_ULP, "tls") and TLS_TX/TLS_RX
     ktls-aes256    (TLS 1.2 records, AES-GCM) with the key file's keys: the
@@ -89,9 +93,9 @@ OPTIONS
                    of libsdp (sdp_socket.h KeyMaterial: cipher, epoch,
                    client-to-server and server-to-client key and salt). Each
                    file serves the protocols of its cipher. Keys are never
-                   accepted on the command line. Benchmark keys: every
-                   SDP session under the same file restarts its message IDs,
-                   so generate fresh keys per run (tests/bench/run.sh does).
+                   accepted on the command line. SDP sessions use keys
+                   derived per session (see sdp-aes128); kTLS uses the
+                   file's keys with random explicit IVs per connection.
 
 EXIT STATUS
     0 success, 1 error (including a wrong echo, a kTLS setsockopt failure
@@ -105,7 +109,8 @@ constexpr uint64_t kMaxStreamMessage = 64ULL << 20;
 // First byte of a connection to the server's TCP listener.
 constexpr uint8_t kModeTcp = 'T';
 constexpr uint8_t kModeKtls = 'K';    // + cipher, TLS minor version, pad, iv c2s[8], iv s2c[8]
-constexpr uint8_t kModeSdpKeys = 'S'; // + cipher, client SDP port (big endian)
+constexpr uint8_t kModeSdpKeys = 'S'; // + cipher, client SDP port (big endian), session context
+constexpr size_t kSessionContext = 16;  // random bytes per SDP session (key derivation)
 
 [[noreturn]] void die(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -355,7 +360,10 @@ void handle_ktls(int fd, const KeyRing& keys) {
 // Encrypted SDP session: a fresh SDP socket keyed for the client's SDP
 // address, served until the control connection closes.
 void handle_sdp_keys(int fd, const KeyRing& keys) {
-  uint8_t h[3];
+  // cipher, client port, then kSessionContext random bytes from the client:
+  // the session's keys are derived from the key file's and them, so no
+  // transmit key is used by two sessions (libsdp refuses that).
+  uint8_t h[3 + kSessionContext];
   if (!read_all(fd, h, sizeof(h))) return;
   uint16_t cipher = h[0];
   uint16_t client_port = static_cast<uint16_t>(h[1] << 8 | h[2]);
@@ -375,7 +383,7 @@ void handle_sdp_keys(int fd, const KeyRing& keys) {
   try {
     s = std::make_unique<sdp::Socket>(client.family());
     s->bind(sdp::Address::parse(client.family() == AF_INET6 ? "::" : "0.0.0.0", 0));
-    s->install_keys(client, *km, false);
+    s->install_keys(client, km->derive(std::span<const uint8_t>(h + 3, kSessionContext)), false);
   } catch (const std::system_error& e) {
     reply[0] = static_cast<uint8_t>(e.code().value());
     write_all(fd, reply, sizeof(reply));
@@ -585,8 +593,10 @@ class SdpTransport : public Transport {
     ctl_ = inet_socket(dst.family(), SOCK_STREAM);
     if (::connect(ctl_, dst.sa(), dst.length) < 0) die("tcp connect (SDP key exchange)");
     set_io_timeout(ctl_);
-    uint8_t h[4] = {kModeSdpKeys, static_cast<uint8_t>(cipher), static_cast<uint8_t>(port >> 8),
-                    static_cast<uint8_t>(port)};
+    uint8_t h[4 + kSessionContext] = {kModeSdpKeys, static_cast<uint8_t>(cipher), static_cast<uint8_t>(port >> 8),
+                                      static_cast<uint8_t>(port)};
+    if (getrandom(h + 4, kSessionContext, 0) != static_cast<ssize_t>(kSessionContext)) die("getrandom");
+    std::vector<uint8_t> context(h + 4, h + sizeof(h));
     write_all(ctl_, h, sizeof(h));
     uint8_t reply[4];
     if (!read_all(ctl_, reply, sizeof(reply))) throw std::runtime_error("SDP key exchange: the server closed the connection");
@@ -599,7 +609,7 @@ class SdpTransport : public Transport {
       reinterpret_cast<sockaddr_in*>(&dst_.storage)->sin_port = htons(server_port);
     else
       reinterpret_cast<sockaddr_in6*>(&dst_.storage)->sin6_port = htons(server_port);
-    sock_.install_keys(dst_, *km, true);
+    sock_.install_keys(dst_, km->derive(context), true);
   }
   ~SdpTransport() override {
     if (ctl_ >= 0) ::close(ctl_);

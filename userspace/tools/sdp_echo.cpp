@@ -139,13 +139,14 @@ int run_server(const Options& o) {
   std::string host = o.bind_addr.empty() ? (o.ipv6 ? "::" : "0.0.0.0") : o.bind_addr;
   sdp::Address local = sdp::Address::parse(host, o.port);
   sdp::Socket sock(local.family());
-  sock.bind(local);
-  sock.set_receive_timeout_ms(200);
+  // Keys before bind: no request can arrive before its key is installed.
   if (!o.key_file.empty()) {
     auto km = sdp::KeyMaterial::load(o.key_file);
     if (o.peers.empty()) usage_error("--key-file on the server needs --peer ADDR:PORT");
     for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, false);
   }
+  sock.bind(local);
+  sock.set_receive_timeout_ms(200);
 
   std::mutex mu;
   std::set<std::tuple<std::string, uint64_t>> seen;
@@ -277,6 +278,10 @@ int run_client(const Options& o) {
   if (o.server.empty()) usage_error("client needs --server ADDR");
   sdp::Address server = sdp::Address::parse(o.server, o.port);
   if (o.until_error) return run_until_error(o, server);
+  if (!o.key_file.empty() && o.sockets > 1)
+    usage_error("--key-file with --sockets " + std::to_string(o.sockets) +
+                " would install one transmit key on several sockets, whose message ids all start "
+                "at 0: every nonce would repeat. Use one key file per socket (one client per file).");
   uint64_t count = o.count_set ? o.count : 100;
   uint64_t per_socket = count / o.sockets, extra = count % o.sockets;
   std::vector<ClientResult> results(o.sockets);

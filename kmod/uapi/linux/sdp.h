@@ -119,7 +119,9 @@ struct sdp_sock_stats {
 	__u32 client_rpcs;	/* outstanding client RPCs */
 	__u32 server_rpcs;	/* server RPCs not yet freed */
 	__u32 ready_msgs;	/* complete messages waiting for recvmsg */
+	__u32 keyed_peers;	/* peers (address, port) with a key installed */
 	__u32 mem_bytes;	/* message buffer bytes charged (sock_mem_bytes) */
+	__u32 reserved;		/* 0 */
 };
 
 /* Largest message the protocol can carry. */
