@@ -180,13 +180,13 @@ static int sdp_record_crypt(struct sdp_aead *a, struct sdp_pagebuf *b,
  * (docs/OFFLOAD.md): everything but ciphertext and tag is final.
  */
 int sdp_record_prepare(struct sdp_pagebuf *b, const struct sdp_record_geom *g,
-		       u64 msg_id, u64 rpc_id, u32 msg_len)
+		       u64 msg_id, u64 rpc_id, u32 msg_len, bool response)
 {
 	u8 frame[SDP_FRAME_LEN], prefix[SDP_RECORD_PREFIX];
 
 	if (msg_id >= SDP_MSG_ID_LIMIT)
 		return -EKEYEXPIRED;
-	sdp_record_frame(frame, rpc_id, g->app_off, msg_len);
+	sdp_record_frame(frame, rpc_id, g->app_off, msg_len, response);
 	sdp_pagebuf_rw(b, g->wire_off + SDP_RECORD_PREFIX, frame, sizeof(frame),
 		       true);
 	sdp_record_prefix(prefix, sdp_record_seq(msg_id, g->index), g->app_len);
@@ -216,9 +216,9 @@ int sdp_record_encrypt(struct sdp_aead *a, struct sdp_pagebuf *b,
 /* Prepare and encrypt in software: the record's final wire bytes. */
 int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
 		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
-		    u32 msg_len)
+		    u32 msg_len, bool response)
 {
-	int err = sdp_record_prepare(b, g, msg_id, rpc_id, msg_len);
+	int err = sdp_record_prepare(b, g, msg_id, rpc_id, msg_len, response);
 
 	return err ? err : sdp_record_encrypt(a, b, g);
 }
@@ -230,7 +230,7 @@ int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
  */
 int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
-		    u32 msg_len)
+		    u32 msg_len, bool response)
 {
 	u8 prefix[SDP_RECORD_PREFIX], frame[SDP_FRAME_LEN], want[SDP_FRAME_LEN];
 	int err;
@@ -247,7 +247,7 @@ int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 		return err == -EBADMSG ? err : -EIO;
 	sdp_pagebuf_rw(b, g->wire_off + SDP_RECORD_PREFIX, frame, sizeof(frame),
 		       false);
-	sdp_record_frame(want, rpc_id, g->app_off, msg_len);
+	sdp_record_frame(want, rpc_id, g->app_off, msg_len, response);
 	return memcmp(frame, want, sizeof(frame)) ? -EBADMSG : 0;
 }
 
@@ -368,7 +368,8 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len,
 	}
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 		       (void *)sdp_kat_text, msg_len, true);
-	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
+	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len,
+			      false);
 	if (err)
 		goto out;
 	sdp_pagebuf_rw(b, 0, wire, g.wire_len, false);
@@ -376,7 +377,8 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len,
 		err = -EBADMSG;
 		goto out;
 	}
-	err = sdp_record_open(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
+	err = sdp_record_open(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len,
+			      false);
 	if (err)
 		goto out;
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN, wire, msg_len,
@@ -389,13 +391,14 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len,
 	wire[0] = 0;
 	sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 		       (void *)sdp_kat_text, msg_len, true);
-	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len);
+	err = sdp_record_seal(&a, b, &g, msg_id, sdp_kat_rpc_id, msg_len,
+			      false);
 	if (!err) {
 		sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + 3, wire, 1, false);
 		wire[0] ^= 0x10;
 		sdp_pagebuf_rw(b, SDP_RECORD_PREFIX + 3, wire, 1, true);
 		err = sdp_record_open(&a, b, &g, msg_id, sdp_kat_rpc_id,
-				      msg_len) == -EBADMSG ? 0 : -EINVAL;
+				      msg_len, false) == -EBADMSG ? 0 : -EINVAL;
 	}
 out:
 	sdp_pagebuf_free(b);

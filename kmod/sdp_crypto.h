@@ -30,15 +30,15 @@ int sdp_aead_init(struct sdp_aead *a, u16 cipher, const u8 *key,
 		  const u8 salt[SDP_SALT_LEN]);
 void sdp_aead_destroy(struct sdp_aead *a);
 int sdp_record_prepare(struct sdp_pagebuf *b, const struct sdp_record_geom *g,
-		       u64 msg_id, u64 rpc_id, u32 msg_len);
+		       u64 msg_id, u64 rpc_id, u32 msg_len, bool response);
 int sdp_record_encrypt(struct sdp_aead *a, struct sdp_pagebuf *b,
 		       const struct sdp_record_geom *g);
 int sdp_record_seal(struct sdp_aead *a, struct sdp_pagebuf *b,
 		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
-		    u32 msg_len);
+		    u32 msg_len, bool response);
 int sdp_record_open(struct sdp_aead *a, struct sdp_pagebuf *b,
 		    const struct sdp_record_geom *g, u64 msg_id, u64 rpc_id,
-		    u32 msg_len);
+		    u32 msg_len, bool response);
 int sdp_ctrl_tag(struct sdp_aead *a, const u8 *pkt, u32 len, u8 *tag,
 		 bool verify);
 int sdp_crypto_selftest(void);

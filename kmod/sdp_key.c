@@ -439,8 +439,9 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
 			     SDP_REC_INDEX_BITS;
 		}
+		/* A client receives responses, a server requests. */
 		if (sdp_record_open(&rxk->aead, in->buf, &g, id, rpc->id,
-				    in->len)) {
+				    in->len, rpc->is_client)) {
 			r = SDP_DROP_AUTH_FAILED;
 			if (!sdp_msgin_discard_record(ssk, in, &g))
 				break;

@@ -156,16 +156,25 @@ static inline void sdp_record_prefix(u8 p[SDP_RECORD_PREFIX], u64 seq,
 	sdp_put_be64(p + SDP_TLS_HDR_LEN, seq);
 }
 
+/*
+ * Top bit of the framing header's length word: the record belongs to a
+ * response. Messages are at most 16 MiB, so the bit is free; it binds the
+ * direction, so a request record can never open as a response (or the
+ * reverse) even under a key shared by both directions.
+ */
+#define SDP_FRAME_RESPONSE	0x80000000U
+
 /* Framing header that starts every record's plaintext. */
 static inline void sdp_record_frame(u8 f[SDP_FRAME_LEN], u64 rpc_id,
-				    u32 app_off, u32 msg_len)
+				    u32 app_off, u32 msg_len, bool response)
 {
+	u32 w = msg_len | (response ? SDP_FRAME_RESPONSE : 0);
 	u32 i;
 
 	sdp_put_be64(f, rpc_id);
 	for (i = 0; i < 4; i++) {
 		f[8 + i] = (u8)(app_off >> (24 - 8 * i));
-		f[12 + i] = (u8)(msg_len >> (24 - 8 * i));
+		f[12 + i] = (u8)(w >> (24 - 8 * i));
 	}
 }
 

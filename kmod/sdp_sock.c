@@ -572,7 +572,8 @@ static int sdp_get_send_info(struct msghdr *msg, struct sdp_send_info *info)
  */
 static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
 			u32 len, const struct sdp_msg_geom *geo,
-			struct sdp_txkey *txk, u64 msg_id, u64 rpc_id)
+			struct sdp_txkey *txk, u64 msg_id, u64 rpc_id,
+			bool response)
 {
 	struct sdp_record_geom g;
 	u32 k, nrec;
@@ -588,7 +589,8 @@ static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
 					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
 					       g.app_len, from);
 		if (!err)
-			err = sdp_record_prepare(buf, &g, msg_id, rpc_id, len);
+			err = sdp_record_prepare(buf, &g, msg_id, rpc_id, len,
+						 response);
 		/*
 		 * TLS TX offload hook (docs/OFFLOAD.md): a device that
 		 * encrypts TLS records would take the prepared record from
@@ -700,8 +702,9 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	/* 2. Without the lock: copy the message in and seal its records. */
 	if (!buf)
 		buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL_ACCOUNT, true);
+	/* A send with an RPC to answer is that RPC's response. */
 	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id,
-				 id) : -ENOMEM;
+				 id, !!rpc) : -ENOMEM;
 	sdp_txkey_put(txk);
 	txk = NULL;
 

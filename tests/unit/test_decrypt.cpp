@@ -47,7 +47,7 @@ Bytes record(const DirKey& k, uint64_t msg_id, uint32_t index, uint64_t rpc_id, 
   Bytes plain;
   put(plain, rpc_id, 8);
   put(plain, off, 4);
-  put(plain, msg_len, 4);
+  put(plain, msg_len | (k.from_server ? 0x80000000u : 0), 4);  // top bit: a response
   plain.insert(plain.end(), app, app + app_len);
   Bytes iv(k.salt);
   put(iv, seq, 8);
@@ -353,6 +353,31 @@ TEST(Decrypt, WrongKeyOrWrongDirectionFails) {
   // A key of another epoch is not used.
   r = c.decode({make_key(false, false, 2)});
   EXPECT_FALSE(r.errors.empty());
+}
+
+TEST(Decrypt, FramingBindsTheDirection) {
+  // The same key and salt for both directions (the module refuses that on
+  // one socket, but two sockets could be given it): a request record never
+  // opens as a response, nor the reverse, because the framing header's top
+  // length bit says which it is.
+  DirKey req = make_key(false, false), resp = req;
+  resp.from_server = true;
+  Bytes m = pattern(300, 4);
+  Bytes as_req = sdp::decrypt::seal_message(req, 7, 99, 16313, m);
+  Bytes as_resp = sdp::decrypt::seal_message(resp, 7, 99, 16313, m);
+  EXPECT_NE(as_req, as_resp);
+  const uint32_t len = static_cast<uint32_t>(m.size());
+  EXPECT_TRUE(sdp::decrypt::open_record(req, as_req, 7, 0, 99, len, 16313).has_value());
+  EXPECT_FALSE(sdp::decrypt::open_record(resp, as_req, 7, 0, 99, len, 16313).has_value());
+  EXPECT_TRUE(sdp::decrypt::open_record(resp, as_resp, 7, 0, 99, len, 16313).has_value());
+  EXPECT_FALSE(sdp::decrypt::open_record(req, as_resp, 7, 0, 99, len, 16313).has_value());
+  // The bit is the only difference in the framing header.
+  uint8_t f0[SDP_FRAME_LEN], f1[SDP_FRAME_LEN];
+  sdp_record_frame(f0, 99, 0, len, false);
+  sdp_record_frame(f1, 99, 0, len, true);
+  EXPECT_EQ(f1[12], f0[12] | 0x80);
+  EXPECT_EQ(std::memcmp(f0, f1, 12), 0);
+  EXPECT_EQ(std::memcmp(f0 + 13, f1 + 13, 3), 0);
 }
 
 TEST(Decrypt, FramingHeaderMustMatchThePosition) {

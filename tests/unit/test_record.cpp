@@ -115,7 +115,8 @@ std::vector<uint8_t> seal_record(const std::vector<uint8_t>& key, const std::vec
   std::vector<uint8_t> rec(SDP_RECORD_PREFIX);
   sdp_record_prefix(rec.data(), seq, g.app_len);
   std::vector<uint8_t> plain(SDP_FRAME_LEN);
-  sdp_record_frame(plain.data(), kExampleRpcId, g.app_off, static_cast<uint32_t>(msg.size()));
+  sdp_record_frame(plain.data(), kExampleRpcId, g.app_off, static_cast<uint32_t>(msg.size()),
+                   false);  // the worked example is a request
   plain.insert(plain.end(), msg.begin() + g.app_off, msg.begin() + g.app_off + g.app_len);
   uint8_t iv[SDP_GCM_IV_LEN], aad[13];
   sdp_record_iv(iv, salt.data(), seq);
@@ -231,7 +232,7 @@ TEST(Record, OffloadModelProducesTheSoftwareBytes) {
     ASSERT_TRUE(sdp_record_locate(40000, rec_app, k, &g));
     std::vector<uint8_t> p(g.wire_len);
     sdp_record_prefix(p.data(), sdp_record_seq(9, k), g.app_len);
-    sdp_record_frame(p.data() + SDP_RECORD_PREFIX, kExampleRpcId, g.app_off, 40000);
+    sdp_record_frame(p.data() + SDP_RECORD_PREFIX, kExampleRpcId, g.app_off, 40000, false);
     std::copy(msg.begin() + g.app_off, msg.begin() + g.app_off + g.app_len,
               p.begin() + SDP_RECORD_PREFIX + SDP_FRAME_LEN);
     prepared.insert(prepared.end(), p.begin(), p.end());

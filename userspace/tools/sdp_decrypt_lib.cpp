@@ -24,10 +24,12 @@ uint32_t be32(const uint8_t* p) {
          static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
 
-// The framing header at the start of record plaintexts (docs/PROTOCOL.md 6).
-std::array<uint8_t, SDP_FRAME_LEN> frame_bytes(uint64_t rpc_id, uint32_t off, uint32_t msg_len) {
+// The framing header at the start of record plaintexts (docs/PROTOCOL.md 6);
+// responses are the server-to-client direction.
+std::array<uint8_t, SDP_FRAME_LEN> frame_bytes(uint64_t rpc_id, uint32_t off, uint32_t msg_len,
+                                               bool response) {
   std::array<uint8_t, SDP_FRAME_LEN> f{};
-  sdp_record_frame(f.data(), rpc_id, off, msg_len);
+  sdp_record_frame(f.data(), rpc_id, off, msg_len, response);
   return f;
 }
 
@@ -95,7 +97,7 @@ std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc
     sdp_record_prefix(prefix, seq, g.app_len);
     sdp_record_iv(iv, k.salt.data(), seq);
     sdp_record_aad(aad, seq, SDP_FRAME_LEN + g.app_len);
-    auto f = frame_bytes(rpc_id, g.app_off, msg_len);
+    auto f = frame_bytes(rpc_id, g.app_off, msg_len, k.from_server);
     std::vector<uint8_t> pt(f.begin(), f.end());
     pt.insert(pt.end(), plain.begin() + g.app_off, plain.begin() + g.app_off + g.app_len);
     size_t base = out.size();
@@ -137,7 +139,7 @@ std::optional<std::vector<uint8_t>> open_record(const DirKey& k, std::span<const
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, SDP_TLS_TAG_LEN, tag) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), pt.data() + len, &len) != 1)
     return {};
-  auto f = frame_bytes(rpc_id, g.app_off, msg_len);
+  auto f = frame_bytes(rpc_id, g.app_off, msg_len, k.from_server);
   if (!std::equal(f.begin(), f.end(), pt.begin())) return {};
   pt.erase(pt.begin(), pt.begin() + SDP_FRAME_LEN);
   return pt;
