@@ -33,7 +33,7 @@ PACKAGES=(
   build-essential cmake clang libclang-rt-14-dev llvm lld libbpf-dev bpftool liburing-dev libssl-dev
   libgtest-dev libgmock-dev qemu-system-x86 busybox-static cpio kmod iproute2
   libelf-dev zlib1g-dev dwarves xz-utils pkg-config libpcap-dev tcpdump ethtool
-  file bc clang-format python3
+  file bc clang-format python3 redis-server python3-matplotlib
   "linux-headers-$REL" "linux-source-$SERIES"
 )
 # Commands the build and the VM runner call directly.

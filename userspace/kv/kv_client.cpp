@@ -134,7 +134,10 @@ class StreamConnection : public Connection {
       if (in_.size() - start_ - len_ < (16 << 10)) in_.resize(std::max(in_.size() * 2, start_ + len_ + (64 << 10)));
       if (in_.size() > max_reply_ + (128 << 10)) throw std::runtime_error("reply larger than the client's limit");
       ssize_t r = ::read(fd_, in_.data() + start_ + len_, in_.size() - start_ - len_);
-      if (r == 0) throw std::runtime_error("the server closed the connection");
+      if (r == 0) {
+        if (n) return n;  // deliver what came before the close; the next call throws
+        throw std::runtime_error("the server closed the connection");
+      }
       if (r < 0) {
         if (errno == EAGAIN || errno == EINTR) return n;
         die(errno, "read");

@@ -30,7 +30,10 @@ namespace {
 
 constexpr size_t kReadChunk = 64 << 10;  // a whole kTLS record decrypts straight into it
 
-enum class Kind { kResp, kTlsHello, kSdpHello, kSdpSession };
+// kDrain: after a protocol error the reply is sent, the write side shut
+// down, and input discarded until the client closes (closing with unread
+// input would send a RST that can destroy the error reply in flight).
+enum class Kind { kResp, kTlsHello, kSdpHello, kSdpSession, kDrain };
 
 struct Conn {
   int fd = -1;
@@ -151,6 +154,12 @@ class Worker {
     conns_.erase(c.fd);  // destroys c
   }
 
+  void drain(Conn& c) {
+    ::shutdown(c.fd, SHUT_WR);
+    c.kind = Kind::kDrain;
+    set_events(c, true, false);
+  }
+
   void set_events(Conn& c, bool in, bool out) {
     epoll_event ev{};
     ev.events = (in ? uint32_t{EPOLLIN} : 0U) | (out ? uint32_t{EPOLLOUT} : 0U) | uint32_t{EPOLLRDHUP};
@@ -179,7 +188,7 @@ class Worker {
   void handle(Conn& c, uint32_t events) {
     if (events & EPOLLOUT) {
       if (!flush(c)) return close_conn(c);
-      if (c.closing && c.out_off == c.out.size()) return close_conn(c);
+      if (c.closing && c.out_off == c.out.size()) return drain(c);
       // Commands left in the buffer when output backpressure stopped us.
       if (c.kind == Kind::kResp && c.in_len && c.reading) return serve_resp(c);
     }
@@ -188,6 +197,13 @@ class Worker {
       case Kind::kResp: return serve_resp(c);
       case Kind::kTlsHello:
       case Kind::kSdpHello: return handshake(c);
+      case Kind::kDrain: {
+        char b[4096];
+        ssize_t r = ::read(c.fd, b, sizeof(b));
+        if (r < 0 && errno == EAGAIN) return;
+        if (r > 0) return;
+        return close_conn(c);
+      }
       case Kind::kSdpSession: {
         // Anything but EOF on a session's control connection is a protocol violation.
         char b;
@@ -250,7 +266,7 @@ class Worker {
     c_.commands += st.commands;
     c_.error_replies += st.errors;
     if (!flush(c)) return close_conn(c);
-    if (c.closing && c.out_off == c.out.size()) return close_conn(c);
+    if (c.closing && c.out_off == c.out.size()) return drain(c);
     // EOF: a client vanishing mid-request loses only its own partial command.
     if (!alive && !c.closing) return close_conn(c);
   }

@@ -30,7 +30,7 @@ SYNOPSIS
     sdp-ycsb --transport T --server ADDR [--port N] [--key-file F]...
              [--records N] [--operations N] [--value-size SIZE]
              [--workloads LIST] [--connections N] [--depth N] [--seed N]
-             [--label NAME]
+             [--key-prefix P] [--label NAME]
 
 DESCRIPTION
     Runs the phases of --workloads (default load,a,c) in order, one after
@@ -69,6 +69,9 @@ OPTIONS
     --connections N   default 64; SDP: one socket (and key session) each
     --depth N         requests in flight per connection, default 1 (TCP:
                       pipelined)
+    --key-prefix P    keys are P + 16 hex digits (default "user"); clients
+                      that run at once against one server need their own
+                      prefixes (each checks reads against its own writes)
     --label NAME      server name for the JSON (default sdp-kv)
 
 EXIT STATUS
@@ -79,7 +82,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   kv::ClientOptions client;
-  std::string transport, label = "sdp-kv";
+  std::string transport, label = "sdp-kv", prefix = "user";
   uint64_t records = 100000, operations = 100000, seed = 1;
   size_t value_size = 1024, connections = 64, depth = 1;
   std::vector<std::string> workloads{"load", "a", "c"};
@@ -190,9 +193,10 @@ class Runner {
       if (read) {
         sl.op = kRead;
         sl.version = state_.committed(key);
-        std::string_view get = "*2\r\n$3\r\nGET\r\n$20\r\n";
-        req_.append(get);
-        kv::ycsb::append_key(req_, key);
+        req_.append("*2\r\n$3\r\nGET\r\n$");
+        req_.append(key_len_);
+        req_.append("\r\n");
+        kv::ycsb::append_key(req_, key, o_.prefix);
         req_.append("\r\n");
       } else {
         sl.op = kUpdate;
@@ -206,8 +210,10 @@ class Runner {
   }
 
   void append_set(uint64_t key, uint32_t version) {
-    req_.append("*3\r\n$3\r\nSET\r\n$20\r\n");
-    kv::ycsb::append_key(req_, key);
+    req_.append("*3\r\n$3\r\nSET\r\n$");
+    req_.append(key_len_);
+    req_.append("\r\n");
+    kv::ycsb::append_key(req_, key, o_.prefix);
     req_.append("\r\n$");
     req_.append(std::to_string(o_.value_size));
     req_.append("\r\n");
@@ -217,7 +223,7 @@ class Runner {
 
   [[noreturn]] void check_failed(const Slot& sl, const std::string& what) {
     std::string key;
-    kv::ycsb::append_key(key, sl.key);
+    kv::ycsb::append_key(key, sl.key, o_.prefix);
     throw std::runtime_error("check failed: " + workload_ + " " + kOpNames[sl.op] + " of " + key + " (record " +
                              std::to_string(sl.key) + "): " + what);
   }
@@ -254,7 +260,7 @@ class Runner {
   std::vector<std::unique_ptr<kv::Connection>> conns_;
   std::vector<bool> writing_;
   std::vector<Slot> slots_;
-  std::string workload_, req_;
+  std::string workload_, req_, key_len_ = std::to_string(o_.prefix.size() + 16);
   uint64_t total_ = 0, issued_ = 0, done_ = 0, next_insert_ = 0, reads_verified_ = 0;
   PhaseResult* result_ = nullptr;
 };
@@ -363,6 +369,9 @@ int main(int argc, char** argv) {
         o.depth = number(1, 1024);
       } else if (a == "--seed") {
         o.seed = number(0, UINT64_MAX);
+      } else if (a == "--key-prefix") {
+        o.prefix = value();
+        if (o.prefix.size() > 1024) throw std::invalid_argument("--key-prefix: at most 1024 bytes");
       } else if (a == "--label") {
         o.label = value();
       } else {

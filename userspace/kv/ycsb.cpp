@@ -40,11 +40,12 @@ uint64_t fnv1a64(uint64_t v) {
   return h;
 }
 
-void append_key(std::string& out, uint64_t index) {
+void append_key(std::string& out, uint64_t index, std::string_view prefix) {
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t h = fnv1a64(index);
-  char buf[20] = {'u', 's', 'e', 'r'};
-  for (int i = 0; i < 16; i++) buf[4 + i] = kHex[(h >> (60 - 4 * i)) & 0xf];
+  char buf[16];
+  for (int i = 0; i < 16; i++) buf[i] = kHex[(h >> (60 - 4 * i)) & 0xf];
+  out.append(prefix);
   out.append(buf, sizeof(buf));
 }
 

@@ -47,8 +47,9 @@ class ScrambledZipfian {
   Zipfian z_;
 };
 
-// "user" + 16 hex digits of the hashed index, as YCSB's hashed insert order.
-void append_key(std::string& out, uint64_t index);
+// prefix ("user" in YCSB) + 16 hex digits of the hashed index, as YCSB's
+// hashed insert order.
+void append_key(std::string& out, uint64_t index, std::string_view prefix = "user");
 
 // Values: a 16-byte header (record index, version, both little endian),
 // then bytes of a fixed pseudo-random pool at an offset of (index, version).
