@@ -99,7 +99,7 @@ TEST(Resp, LimitsAreEnforcedBeforeTheData) {
   auto r = kv::resp::parse_command("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$101\r\n", l, c);
   EXPECT_EQ(r.status, Status::kError);
   EXPECT_STREQ(r.error, "Protocol error: invalid bulk length");
-  r = kv::resp::parse_command("*3\r\n$3\r\nSET\r\n$100\r\n" + std::string(102, 'k') + "$100\r\n", l, c);
+  r = kv::resp::parse_command("*3\r\n$3\r\nSET\r\n$100\r\n" + std::string(100, 'k') + "\r\n$100\r\n", l, c);
   EXPECT_EQ(r.status, Status::kError);
   EXPECT_STREQ(r.error, "Protocol error: request too large");
   EXPECT_EQ(kv::resp::parse_command("*65\r\n", l, c).status, Status::kError);  // > kMaxArgs
