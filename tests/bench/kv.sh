@@ -47,7 +47,7 @@ if [[ ${SDP_IN_VM:-} != 1 ]]; then
   rm -rf "$out"/raw "$out"/meta.json "$out"/kv.json "$out"/kv.md "$out"/*.png
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "bench-kv: host $(nproc) cores, load average $load_before"
-  SDP_BENCH_COMMAND="tests/bench/kv.sh${args[*]:+ ${args[*]}}" "$ROOT/vm/run" --cpus "$cpus" --memory 3G \
+  SDP_BENCH_COMMAND="tests/bench/kv.sh${args[*]:+ ${args[*]}}" SDP_BENCH_HOST_REPORT=1 "$ROOT/vm/run" --cpus "$cpus" --memory 3G \
     --timeout 7200 --rwdir "$out" -- "$0" "${args[@]}" --out "$out"
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   accel=$(sed -n 's/.* accel=\([a-z]*\) .*/\1/p' "$out/vm-console.log" | head -n 1)
@@ -78,14 +78,14 @@ IFS=, read -r -a size_list <<<"$sizes"
 IFS=, read -r -a transport_list <<<"$transports"
 for size in "${size_list[@]}"; do
   # A fresh server per size (its memory back).
-  in_a "$KV" server "${keys[@]}" --allow-plaintext --max-value 1M --max-memory 1536M >"$KD/kv.json" 2>"$KD/kv.err" &
+  ip netns exec "$NS_A" "$KV" server "${keys[@]}" --allow-plaintext --max-value 1M --max-memory 1536M >"$KD/kv.json" 2>"$KD/kv.err" &
   kv_pid=$!
   wait_for 10 _listening 6381
   for t in "${transport_list[@]}"; do
     label=sdp-kv target=(--transport "$t")
     if [[ $t == redis ]]; then
       label=redis target=(--transport tcp --port 7379)
-      in_a redis-server --port 7379 --bind "$IP4_A" --save '' --appendonly no --protected-mode no \
+      ip netns exec "$NS_A" redis-server --port 7379 --bind "$IP4_A" --save '' --appendonly no --protected-mode no \
         --daemonize no --loglevel warning >"$KD/redis.log" 2>&1 &
       redis_pid=$!
       wait_for 10 _listening 7379
@@ -115,3 +115,4 @@ cat >"$out/meta.json" <<EOF2
  "setup": "client netns sdpb -> server netns sdpa over veth; closed loop: connections x depth requests outstanding",
  "command": $(json_str "${SDP_BENCH_COMMAND:-tests/bench/kv.sh${args[*]:+ ${args[*]}}}")}
 EOF2
+[[ ${SDP_BENCH_HOST_REPORT:-} == 1 ]] || python3 "$ROOT/tests/bench/kv_report.py" "$out"

@@ -22,7 +22,7 @@ on_exit "rm -rf $KD"
 new_keyfile "$KD/k128" aes-gcm-128
 new_keyfile "$KD/other" aes-gcm-128
 
-in_a "$KV" server --key-file "$KD/k128" --allow-plaintext --max-value 64K --max-memory 64M \
+ip netns exec "$NS_A" "$KV" server --key-file "$KD/k128" --allow-plaintext --max-value 64K --max-memory 64M \
   >"$KD/server.json" 2>"$KD/server.err" &
 SERVER=$!
 on_exit "kill $SERVER 2>/dev/null || true"
@@ -121,7 +121,7 @@ for t in "${TRANSPORTS[@]}"; do
 done
 
 # Memory bound: a second server with 256 KiB for data.
-in_a "$KV" server --tcp-port 7379 --tls-port 0 --sdp-port 0 --max-memory 256K >/dev/null 2>&1 &
+ip netns exec "$NS_A" "$KV" server --tcp-port 7379 --tls-port 0 --sdp-port 0 --max-memory 256K >/dev/null 2>&1 &
 on_exit "kill $! 2>/dev/null || true"
 wait_for 10 _listening 7379
 v=$(head -c 60000 /dev/zero | tr '\0' v)

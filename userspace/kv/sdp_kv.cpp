@@ -120,18 +120,11 @@ int main(int argc, char** argv) {
   bool port_given = false, max_request_given = false;
   std::vector<std::string> words;
   try {
-    for (size_t i = 1; i < args.size(); i++) {
-      const std::string& a = args[i];
-      auto value = [&]() -> const std::string& {
-        if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-        return args[++i];
-      };
-      auto number = [&](uint64_t lo, uint64_t hi) {
-        uint64_t v = sdp::parse_size(value(), a.c_str());
-        if (v < lo || v > hi)
-          throw std::invalid_argument(a + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
-        return v;
-      };
+    sdp::ArgCursor args_cursor(args, 1);
+    while (args_cursor.next()) {
+      const std::string& a = args_cursor.opt();
+      auto value = [&]() -> const std::string& { return args_cursor.value(); };
+      auto number = [&](uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (!words.empty()) {
         words.push_back(a);
       } else if (a == "--help" || a == "-h") {

@@ -283,18 +283,6 @@ std::string stats_json(const std::string& workload, const char* op, std::vector<
   return buf;
 }
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 int run(const Options& o) {
   Runner r(o);
   std::vector<std::string> rows;
@@ -327,18 +315,11 @@ int main(int argc, char** argv) {
   sdp::KeyRing keys;
   bool port_given = false;
   try {
-    for (size_t i = 0; i < args.size(); i++) {
-      const std::string& a = args[i];
-      auto value = [&]() -> const std::string& {
-        if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-        return args[++i];
-      };
-      auto number = [&](uint64_t lo, uint64_t hi) {
-        uint64_t v = sdp::parse_size(value(), a.c_str());
-        if (v < lo || v > hi)
-          throw std::invalid_argument(a + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
-        return v;
-      };
+    sdp::ArgCursor args_cursor(args, 0);
+    while (args_cursor.next()) {
+      const std::string& a = args_cursor.opt();
+      auto value = [&]() -> const std::string& { return args_cursor.value(); };
+      auto number = [&](uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (a == "--help" || a == "-h") {
         std::cout << kUsage;
         return 0;
@@ -358,7 +339,7 @@ int main(int argc, char** argv) {
       } else if (a == "--value-size") {
         o.value_size = number(16, 1 << 20);
       } else if (a == "--workloads") {
-        o.workloads = split(value());
+        o.workloads = sdp::split_list(value());
         for (const auto& w : o.workloads)
           if (w != "load" && w != "a" && w != "c") throw std::invalid_argument("unknown workload '" + w + "' (load, a, c)");
         if (o.workloads.empty() || o.workloads[0] != "load")

@@ -620,18 +620,6 @@ int run_client(const Options& o, const KeyRing& keys) {
   return 0;
 }
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -646,18 +634,11 @@ int main(int argc, char** argv) {
   KeyRing keys;
   try {
     o.sizes = sdp::parse_size_list("64,1K,4K,16K,64K,256K,1M");
-    for (size_t i = 1; i < args.size(); i++) {
-      const std::string& a = args[i];
-      auto value = [&]() -> const std::string& {
-        if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-        return args[++i];
-      };
-      auto number = [&](const char* what, uint64_t lo, uint64_t hi) {
-        uint64_t v = sdp::parse_size(value(), what);
-        if (v < lo || v > hi)
-          throw std::invalid_argument(std::string(what) + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
-        return v;
-      };
+    sdp::ArgCursor args_cursor(args, 1);
+    while (args_cursor.next()) {
+      const std::string& a = args_cursor.opt();
+      auto value = [&]() -> const std::string& { return args_cursor.value(); };
+      auto number = [&](const char*, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (a == "--help" || a == "-h") {
         std::cout << kUsage;
         return 0;
@@ -666,7 +647,7 @@ int main(int argc, char** argv) {
       } else if (a == "--server") {
         o.server = value();
       } else if (a == "--protos") {
-        o.protos = split(value());
+        o.protos = sdp::split_list(value());
       } else if (a == "--sizes") {
         o.sizes = sdp::parse_size_list(value());
         for (size_t s : o.sizes)
