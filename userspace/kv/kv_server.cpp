@@ -45,6 +45,8 @@ struct Conn {
   bool closing = false;  // close once `out` is written (after a protocol error)
   bool want_out = false;  // EPOLLOUT registered
   bool reading = true;    // EPOLLIN registered
+  bool queued = false;    // in the worker's list of connections to flush
+  bool eof = false;       // the client closed: close once the replies are out
   ~Conn() {
     if (fd >= 0) ::close(fd);
   }
@@ -104,10 +106,36 @@ class Worker {
           if (it != conns_.end()) handle(*it->second, evs[i].events);
         }
       }
+      flush_queued();
     }
   }
 
  private:
+  // Replies are written once per loop iteration, after every ready
+  // connection was read (as Redis does): one write per connection and
+  // wake-up, and the client gets its replies in batches.
+  void queue_flush(Conn& c) {
+    if (c.queued) return;
+    c.queued = true;
+    queued_.push_back(c.fd);
+  }
+
+  void flush_queued() {
+    for (int fd : queued_) {
+      auto it = conns_.find(fd);
+      if (it == conns_.end()) continue;
+      Conn& c = *it->second;
+      c.queued = false;
+      if (!flush(c)) {
+        close_conn(c);
+        continue;
+      }
+      if (c.closing && c.out_off == c.out.size()) drain(c);
+      else if (c.eof && !c.closing) close_conn(c);
+    }
+    queued_.clear();
+  }
+
   int add_listener(int fd) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -265,10 +293,10 @@ class Worker {
     if (!c.in_len) c.in_start = 0;
     c_.commands += st.commands;
     c_.error_replies += st.errors;
-    if (!flush(c)) return close_conn(c);
-    if (c.closing && c.out_off == c.out.size()) return drain(c);
-    // EOF: a client vanishing mid-request loses only its own partial command.
-    if (!alive && !c.closing) return close_conn(c);
+    // EOF: a client vanishing mid-request loses only its own partial
+    // command; what it sent whole is answered first.
+    if (!alive) c.eof = true;
+    queue_flush(c);
   }
 
   void handshake(Conn& c) {
@@ -427,6 +455,7 @@ class Worker {
   std::atomic<size_t>& clients_;
   int ep_ = -1, tcp_l_ = -1, tls_l_ = -1, sdp_l_ = -1;
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
+  std::vector<int> queued_;
   std::vector<std::byte> sdp_buf_;
   std::string sdp_out_;
   static inline std::mutex sdp_key_mu_;
