@@ -51,7 +51,10 @@ if [[ ${SDP_IN_VM:-} != 1 ]]; then
     --timeout 7200 --rwdir "$out" -- "$0" "${args[@]}" --out "$out"
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   accel=$(sed -n 's/.* accel=\([a-z]*\) .*/\1/p' "$out/vm-console.log" | head -n 1)
-  exec python3 "$ROOT/tests/bench/kv_report.py" "$out" "host_load_before=$load_before" \
+  # Debian's python3 has python3-matplotlib (the PNGs); another python3 first in PATH may not.
+  py=python3
+  [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import matplotlib' 2>/dev/null && py=/usr/bin/python3
+  exec "$py" "$ROOT/tests/bench/kv_report.py" "$out" "host_load_before=$load_before" \
     "host_load_after=$load_after" "host_cores=$(nproc)" "accel=${accel:-?}"
 fi
 
