@@ -83,7 +83,7 @@ for size in "${size_list[@]}"; do
   # A fresh server per size (its memory back).
   ip netns exec "$NS_A" "$KV" server "${keys[@]}" --allow-plaintext --max-value 1M --max-memory 1536M >"$KD/kv.json" 2>"$KD/kv.err" &
   kv_pid=$!
-  wait_for 10 _listening 6381
+  wait_for 60 _listening 6381
   for t in "${transport_list[@]}"; do
     label=sdp-kv target=(--transport "$t")
     if [[ $t == redis ]]; then
@@ -91,7 +91,7 @@ for size in "${size_list[@]}"; do
       ip netns exec "$NS_A" redis-server --port 7379 --bind "$IP4_A" --save '' --appendonly no --protected-mode no \
         --daemonize no --loglevel warning >"$KD/redis.log" 2>&1 &
       redis_pid=$!
-      wait_for 10 _listening 7379
+      wait_for 60 _listening 7379
     fi
     echo "bench-kv: $t, value size $size" >&2
     in_b "$YCSB" "${target[@]}" --server "$IP4_A" "${keys[@]}" --label "$label" --records "$records" \
