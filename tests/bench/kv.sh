@@ -68,7 +68,11 @@ KV=$SDP_REPO/build/userspace/sdp-kv
 YCSB=$SDP_REPO/build/userspace/sdp-ycsb
 need_file "$KV" "$YCSB"
 mkdir -p "$out/raw"
-sdp_load
+# An RPC fails after timeout_ms of silence (default 2 s); a starved TCG VM
+# with 64 RPCs in flight can be silent that long, while TCP and kTLS wait
+# for the client's 30 s: give SDP the same 30 s. SDP_KV_PARAMS: more sdp.ko parameters.
+# shellcheck disable=SC2086 # module parameters, one word each
+sdp_load timeout_ms=30000 ${SDP_KV_PARAMS:-}
 [[ $transports != *ktls* ]] || need_module tls
 netns_pair_up
 KD=$(mktemp -d)
@@ -114,6 +118,7 @@ cat >"$out/meta.json" <<EOF2
  "mode": "wall clock, qemu TCG (the deterministic icount mode of issue 13 does not exist in vm/run yet)",
  "redis": $(json_str "$(redis-server --version)"),
  "redis_settings": "redis-server --save '' --appendonly no (persistence off), one connection per client, TCP_NODELAY (Redis default)",
+ "sdp_params": $(json_str "timeout_ms=30000 ${SDP_KV_PARAMS:-}"),
  "sdp_kv_settings": "1 epoll thread; TCP_NODELAY on both ends; kTLS TLS 1.2 AES-128-GCM software, 64 KiB reads (whole records decrypt into the user buffer); SDP one server socket, one client socket and key session per connection",
  "setup": "client netns sdpb -> server netns sdpa over veth; closed loop: connections x depth requests outstanding",
  "command": $(json_str "${SDP_BENCH_COMMAND:-tests/bench/kv.sh${args[*]:+ ${args[*]}}}")}
