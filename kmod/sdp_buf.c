@@ -82,6 +82,29 @@ struct sdp_pagebuf *sdp_pagebuf_alloc_frag(struct page_frag_cache *nc,
 	return b;
 }
 
+/*
+ * The same page buffer, longer: a new page table for len bytes that keeps
+ * the pages already there; b is freed. NULL (and b unchanged) if the
+ * table cannot be allocated. Fragment buffers never grow.
+ */
+struct sdp_pagebuf *sdp_pagebuf_grow(struct sdp_pagebuf *b, u32 len,
+				     gfp_t gfp)
+{
+	u32 npages = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct sdp_pagebuf *nb;
+
+	if (b->frag || len <= b->len)
+		return b;
+	nb = kvzalloc(struct_size(nb, pages, npages), gfp);
+	if (!nb)
+		return NULL;
+	memcpy(nb->pages, b->pages, b->npages * sizeof(b->pages[0]));
+	nb->len = len;
+	nb->npages = npages;
+	kvfree(b);
+	return nb;
+}
+
 void sdp_pagebuf_free(struct sdp_pagebuf *b)
 {
 	u32 i;

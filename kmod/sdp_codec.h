@@ -39,6 +39,7 @@ enum sdp_drop_reason {
 	SDP_DROP_CTRL_AUTH_FAILED,	/* control packet GMAC tag wrong */
 	SDP_DROP_CTRL_REPLAY,	/* ctrl_seq already accepted under the key */
 	SDP_DROP_CTRL_TOO_OLD,	/* ctrl_seq behind the replay window */
+	SDP_DROP_NOT_GRANTED,	/* beyond what an unauthenticated message may get */
 	SDP_DROP_MAX
 };
 

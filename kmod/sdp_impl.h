@@ -32,6 +32,7 @@
 #include "sdp_grant.h"
 #include "sdp_record.h"
 #include "sdp_crypto.h"
+#include "sdp_hash.h"
 #include "uapi/linux/sdp.h"
 
 #define SDP_MODULE_VERSION	"0.1.0"
@@ -71,6 +72,7 @@ enum sdp_counter {
 	SDP_CNT_RX_NEED_ACK,
 	SDP_CNT_RX_ACK,
 	SDP_CNT_RETRANSMITTED_SEGMENTS,
+	SDP_CNT_RETRANSMITTED_BYTES,	/* wire bytes of those segments */
 	SDP_CNT_RESTARTED_REQUESTS,
 	SDP_CNT_CLIENT_RPCS_STARTED,
 	SDP_CNT_CLIENT_RPCS_COMPLETED,
@@ -81,6 +83,12 @@ enum sdp_counter {
 	SDP_CNT_REQUESTS_DELIVERED,
 	SDP_CNT_RESPONSES_DELIVERED,
 	SDP_CNT_TX_CTRL_NO_KEY,		/* control packet not sent: no key */
+	SDP_CNT_RECORDS_DISCARDED,	/* failed AEAD: its bytes asked again */
+	SDP_CNT_MESSAGES_DISCARDED,	/* all received bytes of one dropped */
+	SDP_CNT_OLD_RESPONSES_TAKEN,	/* behind the replay window, taken */
+	SDP_CNT_PROVISIONAL_EVICTED,	/* unauthenticated requests forgotten
+					 * to make room (sdp_in.c)
+					 */
 	SDP_CNT_MAX
 };
 
@@ -126,6 +134,7 @@ struct sdp_peer {
 		struct flowi6 fl6;
 	};
 	unsigned int refs;		/* RPCs using it; under sock lock */
+	unsigned int nprovisional;	/* its provisional server RPCs */
 };
 
 /* ---- message buffers (sdp_buf.c) ---- */
@@ -149,6 +158,8 @@ struct sdp_pagebuf *sdp_pagebuf_alloc(u32 len, gfp_t gfp, bool populate);
 bool sdp_pagebuf_fits_frag(u32 len);
 struct sdp_pagebuf *sdp_pagebuf_alloc_frag(struct page_frag_cache *nc,
 					   u32 len, gfp_t gfp);
+struct sdp_pagebuf *sdp_pagebuf_grow(struct sdp_pagebuf *b, u32 len,
+				     gfp_t gfp);
 void sdp_pagebuf_free(struct sdp_pagebuf *b);
 u32 sdp_pagebuf_release(struct sdp_pagebuf *b);
 int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
@@ -213,6 +224,10 @@ struct sdp_msgin {
 	u64 msg_id;		/* authenticated message id, U64_MAX unknown */
 	u32 nrec;		/* records of the message */
 	u32 opened;		/* records authenticated and decrypted */
+	u32 opened_peak;	/* most ever opened: kept across a reset, so
+				 * only a record never opened before is
+				 * progress
+				 */
 	unsigned long *opened_map;
 	struct list_head grant_link;	/* on sock->grantable */
 	struct sdp_reasm reasm;
@@ -238,6 +253,11 @@ struct sdp_rpc {
 					 * request segment since the last
 					 * (re)start
 					 */
+	bool provisional;		/* server, keyed: no record of the
+					 * request authenticated yet; on
+					 * sock->provisional by age
+					 */
+	struct list_head prov_link;
 	bool in_msg_id_known;		/* 'in' authenticated once under ... */
 	u64 in_msg_id;			/* ... this message id: it stays */
 	struct sdp_msgout out;		/* request (client) / response (server) */
@@ -269,6 +289,13 @@ struct sdp_ack_pending {
 #define SDP_GRANT_CANDIDATES	64
 #define SDP_GRANT_WINDOW_MIN	16384U
 #define SDP_MAX_LIVE_RESTARTS	8
+/*
+ * Unauthenticated server state: keyed requests none of whose records
+ * authenticated yet, per socket and per peer address; the oldest is
+ * forgotten to make room (its client restarts it if it was real).
+ */
+#define SDP_MAX_PROVISIONAL_RPCS	256
+#define SDP_MAX_PROVISIONAL_PER_PEER	64
 
 struct sdp_sock {
 	struct inet_sock inet;		/* must be first */
@@ -285,6 +312,8 @@ struct sdp_sock {
 	struct list_head rpcs;
 	struct list_head ready;
 	struct list_head grantable;
+	struct list_head provisional;	/* provisional RPCs, oldest first */
+	unsigned int nprovisional;
 	struct timer_list timer;
 	struct sdp_grant_cand grant_cand[SDP_GRANT_CANDIDATES];
 	struct hlist_head rpc_hash[1 << SDP_RPC_BUCKET_BITS];
@@ -389,6 +418,7 @@ int sdp_offload_register(void);
 void sdp_offload_unregister(void);
 
 /* sdp_in.c */
+void sdp_provisional_end(struct sdp_sock *ssk, struct sdp_rpc *rpc);
 int sdp_v4_rcv(struct sk_buff *skb);
 int sdp_v6_rcv(struct sk_buff *skb);
 void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q);
@@ -418,10 +448,21 @@ enum sdp_drop_reason sdp_ctrl_verify(struct sdp_sock *ssk,
 /* sdp_timer.c */
 void sdp_timer_fn(struct timer_list *t);
 
-/* Unscheduled bytes of a message: at least one packet. */
+/* A record's wire bytes for rec_plain application bytes, 0 = no records. */
+static inline u32 sdp_rec_wire(u16 rec_plain)
+{
+	return rec_plain ? rec_plain + SDP_RECORD_OVERHEAD : 0;
+}
+
+/*
+ * Unscheduled bytes of a message: at least one packet and, under a key, one
+ * record: a receiver grants to a message only once its first record
+ * authenticated (sdp_in.c).
+ */
 static inline u32 sdp_unsched(const struct sdp_msgout *out)
 {
-	return min(out->wire_len, max(sdp_unsched_bytes, out->mss));
+	return min(out->wire_len, max3(sdp_unsched_bytes, out->mss,
+				       sdp_rec_wire(out->rec_plain)));
 }
 
 /* The peer of this RPC is alive. */

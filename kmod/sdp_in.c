@@ -70,6 +70,111 @@ void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
 	}
 }
 
+/*
+ * Page table bytes of a message buffer of len wire bytes (a small message
+ * lives in one fragment: its bytes).
+ */
+static u32 sdp_msgin_table_bytes(u32 len)
+{
+	return sdp_pagebuf_fits_frag(len) ? len :
+	       DIV_ROUND_UP(len, PAGE_SIZE) * sizeof(struct page *);
+}
+
+/*
+ * A keyed message is provisional until one of its records authenticated:
+ * its buffer covers only the bytes a sender sends unasked (in->granted) and
+ * it gets no grants. Once authenticated it gets its whole buffer and may be
+ * granted to. False if the larger page table could not be had (tried again
+ * with the next packet).
+ */
+static bool sdp_msgin_authenticated(struct sdp_sock *ssk,
+				    struct sdp_msgin *in)
+{
+	if (in->buf->len < in->wire_len) {
+		u32 more = sdp_msgin_table_bytes(in->wire_len) -
+			   sdp_msgin_table_bytes(in->buf->len);
+		struct sdp_pagebuf *b;
+
+		if (!sdp_mem_charge(ssk, more))
+			return false;
+		b = sdp_pagebuf_grow(in->buf, in->wire_len, GFP_ATOMIC);
+		if (!b) {
+			sdp_mem_uncharge(ssk, more);
+			return false;
+		}
+		in->buf = b;
+		in->charged += more;
+	}
+	if (in->granted < in->wire_len && list_empty(&in->grant_link))
+		list_add_tail(&in->grant_link, &ssk->grantable);
+	return true;
+}
+
+/*
+ * What a sender sends of a keyed message unasked (sdp_unsched(); less is
+ * harmless: the grant it then gets it had already), and the bytes such a
+ * message may hold before it authenticated: those, plus the rest of the
+ * segment that crosses them (a sender sends whole segments).
+ */
+static u32 sdp_provisional_grant(u32 wire_len, u16 rec_plain)
+{
+	return min(wire_len, max(sdp_unsched_bytes, sdp_rec_wire(rec_plain)));
+}
+
+static u32 sdp_provisional_limit(u32 wire_len, u16 rec_plain)
+{
+	return min(wire_len, sdp_provisional_grant(wire_len, rec_plain) +
+		   SDP_MAX_SEGMENT);
+}
+
+/* ---- provisional server RPCs: bounded unauthenticated state ---- */
+
+static void sdp_provisional_evict(struct sdp_sock *ssk,
+				  const struct sdp_peer *peer)
+{
+	struct sdp_rpc *rpc;
+
+	list_for_each_entry(rpc, &ssk->provisional, prov_link) {
+		if (peer && rpc->peer != peer)
+			continue;
+		sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_PROVISIONAL_EVICTED,
+			  1);
+		sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_SERVER_RPCS_ABORTED,
+			  1);
+		sdp_rpc_free(ssk, rpc);
+		return;
+	}
+}
+
+/* Room for one more provisional RPC from peer: forget the oldest. */
+static void sdp_provisional_make_room(struct sdp_sock *ssk,
+				      const struct sdp_peer *peer)
+{
+	if (peer->nprovisional >= SDP_MAX_PROVISIONAL_PER_PEER)
+		sdp_provisional_evict(ssk, peer);
+	else if (ssk->nprovisional >= SDP_MAX_PROVISIONAL_RPCS)
+		sdp_provisional_evict(ssk, NULL);
+}
+
+static void sdp_provisional_add(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+{
+	rpc->provisional = true;
+	list_add_tail(&rpc->prov_link, &ssk->provisional);
+	ssk->nprovisional++;
+	rpc->peer->nprovisional++;
+}
+
+/* The request authenticated, or the RPC goes away. */
+void sdp_provisional_end(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+{
+	if (!rpc->provisional)
+		return;
+	rpc->provisional = false;
+	list_del(&rpc->prov_link);
+	ssk->nprovisional--;
+	rpc->peer->nprovisional--;
+}
+
 static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 					  struct sdp_rpc *rpc,
 					  const struct sdp_pkt_info *pi)
@@ -77,8 +182,8 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	u32 overhead = pi->epoch ? SDP_RECORD_OVERHEAD : 0;
 	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, overhead);
 	struct sdp_msgin *in;
-	u32 charge, nrec = 0;
-	bool frag;
+	u32 charge, buf_len, nrec = 0;
+	bool frag, known;
 
 	if (pi->msg_len > sdp_max_msg_bytes)
 		return SDP_DROP_BAD_LENGTH;
@@ -88,20 +193,28 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 		nrec = sdp_record_count(pi->msg_len, pi->rec_plain);
 	}
 	/*
-	 * Charge what is really allocated: the page table now, each page when
-	 * data lands in it. A forged header that claims a long message costs
-	 * its sender real bytes, not a declaration.
+	 * Charge what is really allocated: the page table and record bitmap
+	 * now, each page when data lands in it. A forged header that claims
+	 * a long message costs its sender real bytes, not a declaration: a
+	 * provisional keyed message holds only what a sender sends unasked,
+	 * and its buffer grows when it authenticates.
 	 */
+	known = rpc->in_msg_id_known;
+	buf_len = (u32)wire;
+	if (pi->epoch && !known)
+		buf_len = sdp_provisional_limit((u32)wire, pi->rec_plain);
 	frag = sdp_pagebuf_fits_frag((u32)wire);
-	charge = sizeof(*in) + (frag ? (u32)wire :
-		 DIV_ROUND_UP((u32)wire, PAGE_SIZE) * sizeof(struct page *));
+	if (frag)
+		buf_len = (u32)wire;
+	charge = sizeof(*in) + BITS_TO_LONGS(max(nrec, 1U)) * sizeof(long) +
+		 sdp_msgin_table_bytes(buf_len);
 	if (!sdp_mem_charge(ssk, charge))
 		return SDP_DROP_NO_MEMORY;
 	in = kzalloc(sizeof(*in), GFP_ATOMIC);
 	if (in) {
 		in->buf = frag ? sdp_pagebuf_alloc_frag(&ssk->frag_cache,
 							(u32)wire, GFP_ATOMIC) :
-			  sdp_pagebuf_alloc((u32)wire, GFP_ATOMIC, false);
+			  sdp_pagebuf_alloc(buf_len, GFP_ATOMIC, false);
 		in->opened_map = bitmap_zalloc(max(nrec, 1U), GFP_ATOMIC);
 	}
 	if (!in || !in->buf || !in->opened_map) {
@@ -126,38 +239,48 @@ static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
 	 * not replays of it.
 	 */
 	in->msg_id = rpc->in_msg_id_known ? rpc->in_msg_id : U64_MAX;
-	in->granted = pi->incoming;
 	sdp_reasm_init(&in->reasm, in->wire_len);
 	INIT_LIST_HEAD(&in->grant_link);
-	if (in->granted < in->wire_len)
-		list_add_tail(&in->grant_link, &ssk->grantable);
+	/*
+	 * Under a key, 'incoming' is not authenticated and not read: a sender
+	 * sends at least one record and unsched_bytes unasked (sdp_unsched()),
+	 * and nothing is granted before the first record authenticated
+	 * (sdp_msgin_authenticated()), so a forged first packet neither takes
+	 * grant budget from real messages nor stalls the real sender. If the
+	 * sender sends less unasked, the RESEND timer asks for the rest.
+	 */
+	if (in->epoch) {
+		in->granted = sdp_provisional_grant(in->wire_len, in->rec_plain);
+		if (known && !sdp_msgin_authenticated(ssk, in)) {
+			list_del(&in->grant_link);
+			sdp_mem_uncharge(ssk, in->charged);
+			sdp_pagebuf_free(in->buf);
+			bitmap_free(in->opened_map);
+			kfree(in);
+			return SDP_DROP_NO_MEMORY;
+		}
+	} else {
+		in->granted = min(pi->incoming, in->wire_len);
+		if (in->granted < in->wire_len)
+			list_add_tail(&in->grant_link, &ssk->grantable);
+	}
 	rpc->in = in;
 	return SDP_DROP_NONE;
 }
 
 /*
- * A record of the incoming message failed authentication; what arrived of
- * the message was discarded and retransmission fills it again. Anyone can
- * inject such a packet, so it must not end a legitimate RPC: a client RPC
- * goes on (unauthenticated bytes do not keep it alive either: a response
- * that never authenticates ends in the timeout, reported as EBADMSG), and a
- * server forgets only a request that never authenticated (its id is not
- * recorded yet, so the client's restart is accepted).
+ * A record of the incoming message failed authentication. Anyone can inject
+ * such a packet, so it must not end or set back a legitimate RPC: only that
+ * record's bytes were discarded (sdp_key.c) and are asked for again; the
+ * RPC goes on. Unauthenticated bytes do not keep it alive either: a
+ * response that never authenticates ends in the timeout, reported as
+ * EBADMSG, and a request that never authenticates is forgotten by the
+ * timer.
  */
-static void sdp_auth_failed(struct sdp_sock *ssk, struct sdp_rpc *rpc)
+static void sdp_auth_failed(struct sdp_rpc *rpc)
 {
 	if (rpc->auth_failures < U8_MAX)
 		rpc->auth_failures++;
-	if (rpc->in->msg_id != U64_MAX)
-		return;
-	if (rpc->is_client) {
-		/* Its geometry may be forged too: the next packet sets it. */
-		sdp_msgin_free(ssk, rpc);
-	} else {
-		sdp_count(sock_net(sdp_to_sk(ssk)),
-			  SDP_CNT_SERVER_RPCS_ABORTED, 1);
-		sdp_rpc_free(ssk, rpc);
-	}
 }
 
 static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
@@ -195,6 +318,8 @@ static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
 	rpc->peer_port = pi->sport;
 	rpc->state = SDP_RPC_SERVER_INCOMING;
 	sdp_rpc_progress(rpc);
+	if (pi->epoch)
+		sdp_provisional_make_room(ssk, rpc->peer);
 	*r = sdp_msgin_new(ssk, rpc, pi);
 	if (*r) {
 		sdp_peer_put(ssk, rpc->peer);
@@ -204,10 +329,42 @@ static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
 	/* With a key, the id is recorded once its first record authenticates. */
 	if (!pi->epoch)
 		sdp_window_update(&cw->win, pi->rpc_id);
+	else
+		sdp_provisional_add(ssk, rpc);
 	cw->last_used = jiffies;
 	sdp_rpc_insert(ssk, rpc);
 	sdp_count(net, SDP_CNT_SERVER_RPCS_STARTED, 1);
 	return rpc;
+}
+
+/*
+ * Copy the bytes of a DATA packet that are still missing, and only those:
+ * bytes that arrived before are never written again (a complete record
+ * there holds decrypted plaintext, and an injected overlapping packet must
+ * not change what authenticated). The reassembly state is updated by the
+ * caller; bytes copied into a gap it then refuses stay a gap.
+ */
+static enum sdp_drop_reason sdp_msgin_place(struct sdp_sock *ssk,
+					    struct sdp_msgin *in,
+					    struct sk_buff *skb,
+					    const struct sdp_pkt_info *pi)
+{
+	u32 end = pi->seq + pi->payload_len, from = pi->seq, ms, me;
+	u32 pages, charge = pi->payload_len + PAGE_SIZE;
+	int err = 0;
+
+	if (!sdp_mem_charge(ssk, charge))
+		return SDP_DROP_NO_MEMORY;
+	while (!err && sdp_reasm_next_missing(&in->reasm, from, end, &ms, &me)) {
+		err = sdp_pagebuf_from_skb(in->buf, ms, skb,
+					   pi->hdr_len + (ms - pi->seq),
+					   me - ms, &pages);
+		sdp_mem_charge_force(ssk, pages * PAGE_SIZE);
+		in->charged += pages * PAGE_SIZE;
+		from = me;
+	}
+	sdp_mem_uncharge(ssk, charge);
+	return err ? SDP_DROP_NO_MEMORY : SDP_DROP_NONE;
 }
 
 static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
@@ -260,24 +417,22 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 			return r;
 		in = rpc->in;
 	}
-	if (pi->incoming > in->granted)
+	/* Without a key nothing is authenticated; under one, see msgin_new. */
+	if (!in->epoch && pi->incoming > in->granted)
 		in->granted = min(pi->incoming, in->wire_len);
+	/* Provisional: only the bytes a sender sends unasked. */
+	if (in->epoch && in->msg_id == U64_MAX && end > in->buf->len)
+		return SDP_DROP_NOT_GRANTED;
+	if (in->epoch && in->msg_id != U64_MAX &&
+	    !sdp_msgin_authenticated(ssk, in))
+		return SDP_DROP_NO_MEMORY;
 
 	if (in->wire_len) {
-		u32 pages;
-		int err;
-
 		if (sdp_reasm_range_complete(&in->reasm, pi->seq, end))
 			return SDP_DROP_DUPLICATE;
-		if (!sdp_mem_charge(ssk, pi->payload_len + PAGE_SIZE))
-			return SDP_DROP_NO_MEMORY;
-		err = sdp_pagebuf_from_skb(in->buf, pi->seq, skb, pi->hdr_len,
-					   pi->payload_len, &pages);
-		sdp_mem_uncharge(ssk, pi->payload_len + PAGE_SIZE);
-		sdp_mem_charge_force(ssk, pages * PAGE_SIZE);
-		in->charged += pages * PAGE_SIZE;
-		if (err)
-			return SDP_DROP_NO_MEMORY;
+		r = sdp_msgin_place(ssk, in, skb, pi);
+		if (r)
+			return r;
 		switch (sdp_reasm_add(&in->reasm, pi->seq, end, &newb)) {
 		case SDP_REASM_NEW:
 			break;
@@ -291,16 +446,27 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		sdp_count(net, SDP_CNT_RX_DATA_BYTES, newb);
 		if (!in->epoch)
 			sdp_rpc_progress(rpc);
-		opened = in->opened;
+		opened = in->opened_peak;
 		r = sdp_msgin_open_records(ssk, rpc, pi->seq, end);
-		if (!r && in->opened > opened)
+		if (in->opened > opened) {
+			in->opened_peak = in->opened;
 			sdp_rpc_progress(rpc);
+			sdp_provisional_end(ssk, rpc);
+			sdp_msgin_authenticated(ssk, in);
+		}
 		if (r == SDP_DROP_AUTH_FAILED) {
-			sdp_auth_failed(ssk, rpc);
+			sdp_auth_failed(rpc);
 			return r;
 		}
-		if (r == SDP_DROP_REPLAY && !rpc->is_client) {
-			/* A replayed request: forget the RPC entirely. */
+		if ((r == SDP_DROP_REPLAY || r == SDP_DROP_TOO_OLD) &&
+		    !rpc->is_client) {
+			/*
+			 * A replayed request, or one sealed so long ago that
+			 * it is behind the window: forget the RPC entirely.
+			 * A real client's probes then get UNKNOWN, and its
+			 * restarts (the same records) end in ETIMEDOUT once
+			 * UNKNOWN stops keeping it alive (sdp_rcv_ctrl()).
+			 */
 			sdp_rpc_free(ssk, rpc);
 			return r;
 		}
@@ -439,9 +605,14 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 		if (rpc->is_client) {
 			/*
 			 * A response is arriving: this UNKNOWN is older than
-			 * the server's state (reordered), ignore it.
+			 * the server's state (reordered), ignore it. Under a
+			 * key only an authenticated record shows that; bytes
+			 * nobody vouched for (a forged response packet) must
+			 * not stop the restart.
 			 */
-			if (rpc->state == SDP_RPC_CLIENT_OUTGOING && !rpc->in)
+			if (rpc->state == SDP_RPC_CLIENT_OUTGOING &&
+			    (!rpc->in ||
+			     (rpc->in->epoch && rpc->in->msg_id == U64_MAX)))
 				sdp_restart_request(ssk, rpc, q);
 		} else if (rpc->state == SDP_RPC_SERVER_INCOMING ||
 			   rpc->state == SDP_RPC_SERVER_RESPONDING) {

@@ -10,7 +10,6 @@
  * are never reused; epochs only go up, so a key is never reinstalled with
  * a reset counter; running out of message ids is EKEYEXPIRED.
  */
-#include <linux/hash.h>
 #include <linux/slab.h>
 #include <linux/sockptr.h>
 #include <linux/uaccess.h>
@@ -20,9 +19,7 @@
 
 static u32 sdp_key_hash(const struct in6_addr *a, u16 port)
 {
-	return hash_32((__force u32)(a->s6_addr32[0] ^ a->s6_addr32[1] ^
-				     a->s6_addr32[2] ^ a->s6_addr32[3]) ^ port,
-		       SDP_KEY_BUCKET_BITS);
+	return sdp_hash_addr_port(a, port, SDP_KEY_BUCKET_BITS);
 }
 
 static struct sdp_peer_keys *sdp_keys_find(struct sdp_sock *ssk,
@@ -298,17 +295,34 @@ struct sdp_rxkey *sdp_rx_key(struct sdp_sock *ssk,
 	return NULL;
 }
 
-/* Must traffic with this peer be encrypted? */
+/*
+ * Must traffic with this peer be encrypted? Always when the peer has a key
+ * in either direction: SDP_ALLOW_PLAINTEXT only admits peers without keys,
+ * so nothing sent in the clear can stand in for a keyed peer. Otherwise
+ * when the socket has keys for any peer and plaintext is not allowed.
+ */
 bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 			   u16 port)
 {
-	return ssk->nkeys && !ssk->allow_plaintext;
+	struct sdp_peer_keys *pk;
+
+	if (!ssk->nkeys)
+		return false;
+	pk = sdp_keys_find(ssk, addr, port);
+	if (pk && (pk->tx || pk->rx[0] || pk->rx[1]))
+		return true;
+	return !ssk->allow_plaintext;
 }
 
-/* Forget what arrived of a message (a record failed): it is resent. */
+/*
+ * Forget all that arrived of a message (its key went away, it is a replay,
+ * or one failed record could not be forgotten alone): it is resent.
+ */
 static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
 {
 	u32 released = sdp_pagebuf_release(in->buf) * PAGE_SIZE;
+
+	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_MESSAGES_DISCARDED, 1);
 
 	sdp_mem_uncharge(ssk, released);
 	in->charged -= released;
@@ -323,15 +337,38 @@ static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
 }
 
 /*
+ * Forget the bytes of one record that failed authentication, and only
+ * those: every other byte, opened or not, stays, so a forged packet costs
+ * the sender one record's retransmission, not the message's. Returns false
+ * if the reassembly state had no room for the new gap and the whole message
+ * was discarded instead.
+ */
+static bool sdp_msgin_discard_record(struct sdp_sock *ssk,
+				     struct sdp_msgin *in,
+				     const struct sdp_record_geom *g)
+{
+	if (sdp_reasm_unmark(&in->reasm, g->wire_off,
+			     g->wire_off + g->wire_len) ==
+	    SDP_REASM_TOO_MANY_GAPS) {
+		sdp_msgin_reset(ssk, in);
+		return false;
+	}
+	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RECORDS_DISCARDED, 1);
+	return true;
+}
+
+/*
  * Open every record of the message that lies in [start, end) of the wire
- * stream and has all its bytes. Returns 0, or a drop reason if a record
- * failed (the message restarts) or the message is a replay.
+ * stream and has all its bytes. Returns 0, SDP_DROP_AUTH_FAILED if a record
+ * failed (its bytes are asked for again, see sdp_msgin_discard_record()),
+ * or the reason the message was discarded (a replay, a replaced key).
  */
 int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			   u32 start, u32 end)
 {
 	struct sdp_msgin *in = rpc->in;
 	struct sdp_record_geom g;
+	enum sdp_drop_reason r = SDP_DROP_NONE;
 	struct sdp_rxkey *rxk;
 	u32 k, last;
 
@@ -362,14 +399,29 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		}
 		if (sdp_record_open(&rxk->aead, in->buf, &g, id, rpc->id,
 				    in->len)) {
-			sdp_msgin_reset(ssk, in);
-			return SDP_DROP_AUTH_FAILED;
+			r = SDP_DROP_AUTH_FAILED;
+			if (!sdp_msgin_discard_record(ssk, in, &g))
+				break;
+			continue;
 		}
 		if (in->msg_id == U64_MAX) {
 			enum sdp_window_result w;
 
 			w = sdp_window_update(&rxk->replay, id);
-			if (w != SDP_WINDOW_NEW) {
+			/*
+			 * A response behind the window is still taken: it
+			 * authenticated, its framing names this RPC, and the
+			 * RPC takes one response only, so it cannot be a
+			 * replay of anything delivered (a later copy finds
+			 * no RPC). Refusing it would leave the RPC waiting
+			 * for a message its server can only resend as is.
+			 * A request behind the window is refused (and its
+			 * server RPC freed, sdp_in.c).
+			 */
+			if (w == SDP_WINDOW_TOO_OLD && rpc->is_client) {
+				sdp_count(sock_net(sdp_to_sk(ssk)),
+					  SDP_CNT_OLD_RESPONSES_TAKEN, 1);
+			} else if (w != SDP_WINDOW_NEW) {
 				sdp_msgin_reset(ssk, in);
 				return w == SDP_WINDOW_TOO_OLD ?
 				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
@@ -391,7 +443,7 @@ int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		__set_bit(k, in->opened_map);
 		in->opened++;
 	}
-	return SDP_DROP_NONE;
+	return r;
 }
 
 /*

@@ -7,6 +7,7 @@
  * RPC transport with transport-level encryption. See docs/PROTOCOL.md.
  */
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/moduleparam.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -75,6 +76,7 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_RX_NEED_ACK] = "rx_need_ack",
 	[SDP_CNT_RX_ACK] = "rx_ack",
 	[SDP_CNT_RETRANSMITTED_SEGMENTS] = "retransmitted_segments",
+	[SDP_CNT_RETRANSMITTED_BYTES] = "retransmitted_bytes",
 	[SDP_CNT_RESTARTED_REQUESTS] = "restarted_requests",
 	[SDP_CNT_CLIENT_RPCS_STARTED] = "client_rpcs_started",
 	[SDP_CNT_CLIENT_RPCS_COMPLETED] = "client_rpcs_completed",
@@ -85,6 +87,10 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_REQUESTS_DELIVERED] = "requests_delivered",
 	[SDP_CNT_RESPONSES_DELIVERED] = "responses_delivered",
 	[SDP_CNT_TX_CTRL_NO_KEY] = "tx_ctrl_no_key",
+	[SDP_CNT_RECORDS_DISCARDED] = "records_discarded",
+	[SDP_CNT_MESSAGES_DISCARDED] = "messages_discarded",
+	[SDP_CNT_OLD_RESPONSES_TAKEN] = "old_responses_taken",
+	[SDP_CNT_PROVISIONAL_EVICTED] = "provisional_evicted",
 };
 
 static const char *const sdp_drop_names[SDP_DROP_MAX] = {
@@ -110,6 +116,7 @@ static const char *const sdp_drop_names[SDP_DROP_MAX] = {
 	[SDP_DROP_CTRL_AUTH_FAILED] = "ctrl_auth_failed",
 	[SDP_DROP_CTRL_REPLAY] = "ctrl_replay",
 	[SDP_DROP_CTRL_TOO_OLD] = "ctrl_too_old",
+	[SDP_DROP_NOT_GRANTED] = "not_granted",
 };
 
 static int sdp_stats_show(struct seq_file *seq, void *v)
@@ -169,6 +176,8 @@ static struct pernet_operations sdp_net_ops = {
 	.size = sizeof(struct sdp_net),
 };
 
+siphash_key_t sdp_hash_key __read_mostly;
+
 static int __init sdp_init(void)
 {
 	int err;
@@ -183,6 +192,7 @@ static int __init sdp_init(void)
 		       sdp_max_msg_bytes, SDP_MAX_MESSAGE);
 		return -EINVAL;
 	}
+	get_random_bytes(&sdp_hash_key, sizeof(sdp_hash_key));
 	sdp_crypto_probe_simd();
 	err = sdp_crypto_selftest();
 	if (err)

@@ -219,8 +219,10 @@ static void sdp_queue_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	rpc->out.last_sent = jiffies;
 	sdp_count(net, SDP_CNT_TX_DATA, 1);
 	sdp_count(net, SDP_CNT_TX_DATA_BYTES, len);
-	if (flags & SDP_F_RETRANSMIT)
+	if (flags & SDP_F_RETRANSMIT) {
 		sdp_count(net, SDP_CNT_RETRANSMITTED_SEGMENTS, 1);
+		sdp_count(net, SDP_CNT_RETRANSMITTED_BYTES, len);
+	}
 	__skb_queue_tail(q, skb);
 }
 
@@ -260,8 +262,8 @@ bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 		    u32 end, struct sk_buff_head *q)
 {
 	struct sdp_msgout *out = &rpc->out;
+	u32 off, unit, stop;
 	bool recent;
-	u32 off;
 
 	if (!out->buf && out->wire_len)
 		return false;
@@ -277,12 +279,21 @@ bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 	end = min(end, out->wire_len);
 	if (start >= end)
 		return false;
-	off = start - start % out->seg_bytes;
-	for (; !recent && off < end && off < out->next_xmit;
-	     off += out->seg_bytes) {
-		u32 len = min(out->seg_bytes, out->wire_len - off);
+	/*
+	 * Resend only what was asked for, widened to whole records (whole
+	 * packets without a key) and cut at segment boundaries: a record that
+	 * a forged packet spoiled at the receiver costs one record, not the
+	 * segments around it.
+	 */
+	unit = out->epoch ? out->rec_plain + SDP_RECORD_OVERHEAD : out->mss;
+	off = start - start % unit;
+	stop = min(roundup(end, unit), min(out->wire_len, out->next_xmit));
+	while (!recent && off < stop) {
+		u32 seg_end = off - off % out->seg_bytes + out->seg_bytes;
+		u32 len = min(seg_end, stop) - off;
 
 		sdp_queue_data(ssk, rpc, off, len, SDP_F_RETRANSMIT, q);
+		off += len;
 	}
 	if (end > out->granted)
 		out->granted = end;

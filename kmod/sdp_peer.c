@@ -3,7 +3,6 @@
  * Per-socket peer table: the route (dst) to each peer address,
  * checked and looked up again when the routing table changes.
  */
-#include <linux/hash.h>
 #include <linux/slab.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -14,9 +13,7 @@
 
 static u32 sdp_addr_hash(const struct in6_addr *a)
 {
-	return hash_32((__force u32)(a->s6_addr32[0] ^ a->s6_addr32[1] ^
-				     a->s6_addr32[2] ^ a->s6_addr32[3]),
-		       SDP_PEER_BUCKET_BITS);
+	return sdp_hash_addr_port(a, 0, SDP_PEER_BUCKET_BITS);
 }
 
 static struct dst_entry *sdp_route6(struct sdp_sock *ssk, struct sdp_peer *p,

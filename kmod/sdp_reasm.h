@@ -157,6 +157,75 @@ static inline bool sdp_reasm_range_complete(const struct sdp_reasm *r,
 }
 
 /*
+ * The first missing range that intersects [from, end), clipped to it:
+ * what of a packet carrying [from, end) may be copied in. Bytes outside
+ * the gaps arrived before and are never written again (a record may
+ * already hold its decrypted plaintext there). Iterate with from = *me.
+ * False when nothing of [from, end) is missing.
+ */
+static inline bool sdp_reasm_next_missing(const struct sdp_reasm *r, u32 from,
+					  u32 end, u32 *ms, u32 *me)
+{
+	u32 i;
+
+	if (from >= end)
+		return false;
+	i = sdp_reasm_find(r, from);
+	if (i == r->ngaps || r->gaps[i].start >= end)
+		return false;
+	*ms = r->gaps[i].start > from ? r->gaps[i].start : from;
+	*me = r->gaps[i].end < end ? r->gaps[i].end : end;
+	return true;
+}
+
+/*
+ * Mark [start, end) missing again: the bytes of a record that failed
+ * authentication are discarded and must be received anew, while every
+ * other byte stays. Merges with overlapping and adjacent gaps.
+ *
+ * Returns SDP_REASM_NEW (some byte of the range had been received),
+ * SDP_REASM_DUP (all of it was missing already), SDP_REASM_OUT_OF_RANGE
+ * (empty or beyond len) or SDP_REASM_TOO_MANY_GAPS (the range lies inside
+ * received bytes and SDP_REASM_MAX_GAPS gaps are in use; tracker
+ * unchanged: the caller must discard more).
+ */
+static inline enum sdp_reasm_result
+sdp_reasm_unmark(struct sdp_reasm *r, u32 start, u32 end)
+{
+	u32 i, j, s = start, e = end, missing = 0;
+
+	if (start >= end || end > r->len)
+		return SDP_REASM_OUT_OF_RANGE;
+	/* Gaps i .. j-1 overlap or touch [start, end). */
+	for (i = 0; i < r->ngaps && r->gaps[i].end < start; i++)
+		;
+	for (j = i; j < r->ngaps && r->gaps[j].start <= end; j++) {
+		u32 os = r->gaps[j].start > start ? r->gaps[j].start : start;
+		u32 oe = r->gaps[j].end < end ? r->gaps[j].end : end;
+
+		if (oe > os)
+			missing += oe - os;
+		if (r->gaps[j].start < s)
+			s = r->gaps[j].start;
+		if (r->gaps[j].end > e)
+			e = r->gaps[j].end;
+	}
+	if (missing == end - start)
+		return SDP_REASM_DUP;
+	if (i == j && r->ngaps == SDP_REASM_MAX_GAPS)
+		return SDP_REASM_TOO_MANY_GAPS;
+	/* Replace gaps[i .. j) by the one gap [s, e). */
+	if (j - i != 1)
+		memmove(&r->gaps[i + 1], &r->gaps[j],
+			(r->ngaps - j) * sizeof(r->gaps[0]));
+	r->gaps[i].start = s;
+	r->gaps[i].end = e;
+	r->ngaps = r->ngaps - (j - i) + 1;
+	r->received -= (end - start) - missing;
+	return SDP_REASM_NEW;
+}
+
+/*
  * The first missing range, clipped to [0, limit): what a RESEND asks for
  * when only bytes below 'limit' (the grant) may have been sent. False when
  * nothing below 'limit' is missing.

@@ -147,7 +147,7 @@ void sdp_mem_uncharge(struct sdp_sock *ssk, u32 bytes)
 
 static u32 sdp_rpc_hash(u64 id)
 {
-	return hash_64(id, SDP_RPC_BUCKET_BITS);
+	return sdp_hash_u64(id, SDP_RPC_BUCKET_BITS);
 }
 
 void sdp_rpc_insert(struct sdp_sock *ssk, struct sdp_rpc *rpc)
@@ -205,6 +205,7 @@ void sdp_msgout_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 
 void sdp_rpc_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
 {
+	sdp_provisional_end(ssk, rpc);
 	hlist_del(&rpc->hash_node);
 	list_del(&rpc->sock_link);
 	if (!list_empty(&rpc->ready_link)) {
@@ -251,8 +252,7 @@ void sdp_sock_arm_timer(struct sdp_sock *ssk)
 
 static u32 sdp_client_hash(const struct in6_addr *a, u16 port)
 {
-	return hash_32((__force u32)(a->s6_addr32[2] ^ a->s6_addr32[3]) ^
-		       port, SDP_CLIENT_BUCKET_BITS);
+	return sdp_hash_addr_port(a, port, SDP_CLIENT_BUCKET_BITS);
 }
 
 struct sdp_client_win *sdp_client_win_get(struct sdp_sock *ssk,
@@ -324,6 +324,7 @@ static int sdp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&ssk->rpcs);
 	INIT_LIST_HEAD(&ssk->ready);
 	INIT_LIST_HEAD(&ssk->grantable);
+	INIT_LIST_HEAD(&ssk->provisional);
 	for (i = 0; i < ARRAY_SIZE(ssk->rpc_hash); i++)
 		INIT_HLIST_HEAD(&ssk->rpc_hash[i]);
 	for (i = 0; i < ARRAY_SIZE(ssk->peer_hash); i++)
@@ -806,6 +807,7 @@ static int sdp_getsockopt(struct sock *sk, int level, int optname,
 	st.client_rpcs = ssk->client_rpcs;
 	st.server_rpcs = ssk->server_rpcs;
 	st.ready_msgs = ssk->ready_msgs;
+	st.mem_bytes = ssk->mem_bytes;
 	spin_unlock_bh(&ssk->lock);
 	len = sizeof(st);
 	if (put_user(len, optlen) || copy_to_user(optval, &st, len))

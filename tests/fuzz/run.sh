@@ -5,7 +5,7 @@
 # bounded time, seeded from tests/fuzz/corpus/<target>/.
 #
 # usage: tests/fuzz/run.sh [--gen-corpus] [TARGET...]
-#   TARGET          parse_header, reasm, window, resp (default: all)
+#   TARGET          parse_header, reasm, window, assemble, resp (default: all)
 #   --gen-corpus    rewrite the committed seed corpora, then exit
 # environment:
 #   FUZZ_SECONDS    seconds per target (default 10; 0 = only replay the
@@ -27,7 +27,10 @@ build=${BUILD:-$root/build}
 out=$build/fuzz
 seconds=${FUZZ_SECONDS:-10}
 cc=${CC:-clang}
-all_targets=(parse_header reasm window resp)
+all_targets=(parse_header reasm window assemble resp)
+# Targets whose seed corpus gen_corpus.c writes (assemble's and resp's
+# seeds are hand-made files in corpus/<target>/).
+gen_targets=(parse_header reasm window)
 # C++ targets (fuzz_<target>.cpp) and the sources they test.
 declare -A cxx_sources=([resp]="$root/userspace/kv/resp.cpp")
 cxx=${CXX:-clang++}
@@ -42,8 +45,7 @@ mkdir -p "$out/artifacts"
 
 if [[ ${1:-} == --gen-corpus ]]; then
 	"$cc" "${cflags[@]}" -o "$out/gen_corpus" "$here/gen_corpus.c"
-	for t in "${all_targets[@]}"; do
-		[[ -f $here/fuzz_$t.c ]] || continue  # C++ targets keep their hand-written seeds
+	for t in "${gen_targets[@]}"; do
 		rm -rf "$here/corpus/$t"
 		mkdir -p "$here/corpus/$t"
 	done

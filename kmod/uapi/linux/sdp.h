@@ -119,7 +119,7 @@ struct sdp_sock_stats {
 	__u32 client_rpcs;	/* outstanding client RPCs */
 	__u32 server_rpcs;	/* server RPCs not yet freed */
 	__u32 ready_msgs;	/* complete messages waiting for recvmsg */
-	__u32 reserved;
+	__u32 mem_bytes;	/* message buffer bytes charged (sock_mem_bytes) */
 };
 
 /* Largest message the protocol can carry. */

@@ -46,6 +46,28 @@ struct Model {
     for (u32 i = s; i < e; i++)
       got[i] = true;
   }
+  void unmark(u32 s, u32 e) {
+    for (u32 i = s; i < e; i++)
+      got[i] = false;
+  }
+  u32 runs_if_unmarked(u32 s, u32 e) const {
+    Model m = *this;
+    m.unmark(s, e);
+    return m.runs();
+  }
+  // The first missing run intersecting [from, end), clipped.
+  bool next_missing(u32 from, u32 end, u32 *s, u32 *e) const {
+    u32 i = from;
+    while (i < end && i < len() && got[i])
+      i++;
+    if (i >= end || i >= len())
+      return false;
+    *s = i;
+    while (i < end && i < len() && !got[i])
+      i++;
+    *e = i;
+    return true;
+  }
   bool first_gap(u32 limit, u32 *s, u32 *e) const {
     u32 i = 0;
     while (i < len() && got[i])
@@ -306,7 +328,8 @@ TEST(Reasm, RandomPermutationsWithDuplicates) {
     for (size_t i = 0; i < extra; i++) {
       segs.push_back(segs[rng() % segs.size()]);
       u32 s = rng() % len;
-      segs.push_back({s, std::min(len, s + 1 + static_cast<u32>(rng() % (2 * seg)))});
+      segs.push_back(
+          {s, std::min(len, s + 1 + static_cast<u32>(rng() % (2 * seg)))});
     }
     std::shuffle(segs.begin(), segs.end(), rng);
     sdp_reasm r;
@@ -343,6 +366,51 @@ TEST(Reasm, RandomPermutationsWithDuplicates) {
 
 // Small random ranges over small messages reach the gap limit often; the
 // queries are checked against the model too. Fixed seed: reproducible.
+TEST(Reasm, UnmarkAndNextMissing) {
+  sdp_reasm r;
+  sdp_reasm_init(&r, 300);
+  u32 s, e;
+  ASSERT_EQ(add(&r, 0, 300), SDP_REASM_NEW);
+  ASSERT_FALSE(sdp_reasm_next_missing(&r, 0, 300, &s, &e));
+  // Record [100, 200) failed: only it is asked for again.
+  ASSERT_EQ(sdp_reasm_unmark(&r, 100, 200), SDP_REASM_NEW);
+  EXPECT_EQ(r.received, 200u);
+  ASSERT_EQ(r.ngaps, 1u);
+  EXPECT_EQ(r.gaps[0].start, 100u);
+  EXPECT_EQ(r.gaps[0].end, 200u);
+  ASSERT_EQ(sdp_reasm_unmark(&r, 120, 180), SDP_REASM_DUP);
+  // A packet [50, 250) may only write [100, 200).
+  ASSERT_TRUE(sdp_reasm_next_missing(&r, 50, 250, &s, &e));
+  EXPECT_EQ(s, 100u);
+  EXPECT_EQ(e, 200u);
+  ASSERT_FALSE(sdp_reasm_next_missing(&r, e, 250, &s, &e));
+  // Adjacent ranges merge into one gap.
+  ASSERT_EQ(sdp_reasm_unmark(&r, 200, 250), SDP_REASM_NEW);
+  ASSERT_EQ(sdp_reasm_unmark(&r, 50, 100), SDP_REASM_NEW);
+  ASSERT_EQ(r.ngaps, 1u);
+  EXPECT_EQ(r.gaps[0].start, 50u);
+  EXPECT_EQ(r.gaps[0].end, 250u);
+  EXPECT_EQ(sdp_reasm_unmark(&r, 10, 10), SDP_REASM_OUT_OF_RANGE);
+  EXPECT_EQ(sdp_reasm_unmark(&r, 290, 301), SDP_REASM_OUT_OF_RANGE);
+}
+
+TEST(Reasm, UnmarkRefusedWhenGapsFull) {
+  const u32 len = 4 * SDP_REASM_MAX_GAPS + 8;
+  sdp_reasm r;
+  sdp_reasm_init(&r, len);
+  // Every other 2-byte run received: SDP_REASM_MAX_GAPS gaps.
+  for (u32 i = 0; r.ngaps < SDP_REASM_MAX_GAPS; i += 4)
+    ASSERT_EQ(add(&r, i + 2, i + 4), SDP_REASM_NEW);
+  ASSERT_EQ(add(&r, len - 10, len), SDP_REASM_NEW);
+  ASSERT_EQ(r.ngaps, static_cast<u32>(SDP_REASM_MAX_GAPS));
+  sdp_reasm before = r;
+  // Inside received bytes: a new gap would be needed.
+  EXPECT_EQ(sdp_reasm_unmark(&r, len - 5, len - 4), SDP_REASM_TOO_MANY_GAPS);
+  EXPECT_EQ(std::memcmp(&before, &r, sizeof(r)), 0);
+  // Touching a gap: merges, fine.
+  EXPECT_EQ(sdp_reasm_unmark(&r, 2, 3), SDP_REASM_NEW);
+}
+
 TEST(Reasm, RandomizedDifferential) {
   std::mt19937 rng(0x5d9);
   for (int round = 0; round < 150; round++) {
@@ -380,6 +448,44 @@ TEST(Reasm, RandomizedDifferential) {
       bool want = qe <= len && !m.missing_in(qs, qe);
       ASSERT_EQ(sdp_reasm_range_complete(&r, qs, qe), want) << qs << " " << qe;
 
+      // A record that failed authentication is marked missing again.
+      if (rng() % 6 == 0) {
+        u32 us = rng() % (len + 2), ue = us + rng() % 40;
+        sdp_reasm keep = r;
+        enum sdp_reasm_result ur = sdp_reasm_unmark(&r, us, ue);
+        if (us >= ue || ue > len) {
+          ASSERT_EQ(ur, SDP_REASM_OUT_OF_RANGE);
+          ASSERT_EQ(std::memcmp(&keep, &r, sizeof(r)), 0);
+        } else if (m.missing_in(us, ue) == ue - us) {
+          ASSERT_EQ(ur, SDP_REASM_DUP);
+          ASSERT_EQ(std::memcmp(&keep, &r, sizeof(r)), 0);
+        } else if (m.runs_if_unmarked(us, ue) > SDP_REASM_MAX_GAPS) {
+          ASSERT_EQ(ur, SDP_REASM_TOO_MANY_GAPS);
+          ASSERT_EQ(std::memcmp(&keep, &r, sizeof(r)), 0);
+        } else {
+          ASSERT_EQ(ur, SDP_REASM_NEW);
+          m.unmark(us, ue);
+        }
+        expect_matches(r, m);
+      }
+
+      // What of a packet may be copied: exactly the missing runs.
+      {
+        u32 ps = rng() % (len + 2), pe = ps + rng() % 60, from = ps, a, b, ma,
+            mb;
+        while (true) {
+          bool got = sdp_reasm_next_missing(&r, from, pe, &a, &b);
+          ASSERT_EQ(got, m.next_missing(from, pe, &ma, &mb))
+              << from << " " << pe;
+          if (!got)
+            break;
+          ASSERT_EQ(a, ma);
+          ASSERT_EQ(b, mb);
+          ASSERT_LT(a, b);
+          from = b;
+        }
+      }
+
       u32 limit = rng() % (len + 2), gs = 0, ge = 0, ms = 0, me = 0;
       bool g = sdp_reasm_first_gap(&r, limit, &gs, &ge);
       ASSERT_EQ(g, m.first_gap(limit, &ms, &me)) << limit;
@@ -391,4 +497,4 @@ TEST(Reasm, RandomizedDifferential) {
   }
 }
 
-}  // namespace
+} // namespace
