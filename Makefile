@@ -11,7 +11,7 @@ CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 export SDP_CACHE KERNEL_RELEASE
 
-.PHONY: all deps userspace kmod bpf test unit-test fuzz vm-test demo bench clean check-deps test-fresh
+.PHONY: all deps userspace kmod bpf test unit-test fuzz vm-test demo bench bench-kv clean check-deps test-fresh
 
 all: userspace bpf kmod
 
@@ -65,6 +65,11 @@ test-fresh:
 bench: deps
 	$(MAKE) all
 	tests/bench/run.sh
+
+# YCSB load/A/C against sdp-kv (SDP, TCP, kTLS) and redis-server, one VM boot.
+bench-kv: deps
+	$(MAKE) all
+	tests/bench/kv.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -40,7 +40,7 @@ PACKAGES=(
   build-essential cmake clang libclang-rt-14-dev llvm lld libbpf-dev bpftool liburing-dev libssl-dev
   libgtest-dev libgmock-dev qemu-system-x86 busybox-static cpio kmod iproute2
   libelf-dev zlib1g-dev dwarves xz-utils pkg-config libpcap-dev tcpdump ethtool
-  file bc clang-format python3 git procps debootstrap
+  file bc clang-format python3 git procps debootstrap redis-server python3-matplotlib
   "linux-headers-$KERNEL_ABI-$KERNEL_FLAVOUR" "linux-source-$SERIES"
 )
 set_abi "$KERNEL_ABI"

@@ -5,7 +5,7 @@
 # bounded time, seeded from tests/fuzz/corpus/<target>/.
 #
 # usage: tests/fuzz/run.sh [--gen-corpus] [TARGET...]
-#   TARGET          parse_header, reasm, window, assemble (default: all)
+#   TARGET          parse_header, reasm, window, assemble, resp (default: all)
 #   --gen-corpus    rewrite the committed seed corpora, then exit
 # environment:
 #   FUZZ_SECONDS    seconds per target (default 10; 0 = only replay the
@@ -27,10 +27,13 @@ build=${BUILD:-$root/build}
 out=$build/fuzz
 seconds=${FUZZ_SECONDS:-10}
 cc=${CC:-clang}
-all_targets=(parse_header reasm window assemble)
-# Targets whose seed corpus gen_corpus.c writes (assemble's seeds are
-# hand-made files in corpus/assemble/).
+all_targets=(parse_header reasm window assemble resp)
+# Targets whose seed corpus gen_corpus.c writes (assemble's and resp's
+# seeds are hand-made files in corpus/<target>/).
 gen_targets=(parse_header reasm window)
+# C++ targets (fuzz_<target>.cpp) and the sources they test.
+declare -A cxx_sources=([resp]="$root/userspace/kv/resp.cpp")
+cxx=${CXX:-clang++}
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror
 	-I"$root/kmod" -I"$root/kmod/uapi")
 
@@ -54,7 +57,7 @@ fi
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
-	[[ -f $here/fuzz_$t.c ]] || die "unknown target '$t' (${all_targets[*]})"
+	[[ -f $here/fuzz_$t.c || -f $here/fuzz_$t.cpp ]] || die "unknown target '$t' (${all_targets[*]})"
 done
 
 passed=0
@@ -63,7 +66,14 @@ for t in "${targets[@]}"; do
 	bin=$out/fuzz_$t
 	log=$out/$t.log
 	echo "fuzz: building $t"
-	if ! "$cc" "${cflags[@]}" -fsanitize=fuzzer,address,undefined \
+	if [[ -f $here/fuzz_$t.cpp ]]; then
+		# shellcheck disable=SC2086 # a list of source files
+		if ! "$cxx" -std=c++20 -g -O1 -Wall -Wextra -Werror -I"$root/userspace/kv" \
+			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+			-o "$bin" "$here/fuzz_$t.cpp" ${cxx_sources[$t]}; then
+			die "cannot build $t with $cxx"
+		fi
+	elif ! "$cc" "${cflags[@]}" -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o "$bin" "$here/fuzz_$t.c"; then
 		die "cannot build $t with $cc"
 	fi

@@ -30,9 +30,20 @@
 #include <vector>
 
 #include "sdp_args.h"
+#include "sdp_net.h"
 #include "sdp_socket.h"
 
 namespace {
+
+using sdp::cipher_name;
+using sdp::inet_socket;
+using KeyRing = sdp::KeyRing;
+using sdp::peer_of;
+using sdp::set_nodelay;
+using sdp::set_tls_key;
+using sdp::set_tls_ulp;
+using sdp::write_all;
+using sdp::writev_all;
 
 constexpr const char* kUsage = R"(NAME
     sdp-bench - ping-pong latency: SDP, encrypted SDP, TCP, kTLS, UDP
@@ -120,165 +131,14 @@ constexpr size_t kSessionContext = 16;  // random bytes per SDP session (key der
   throw std::system_error(err, std::generic_category(), what);
 }
 
-// Reads exactly n bytes; false on EOF. A receive timeout is an error.
 bool read_all(int fd, void* p, size_t n) {
-  auto* c = static_cast<char*>(p);
-  while (n) {
-    ssize_t r = ::read(fd, c, n);
-    if (r == 0) return false;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        throw std::runtime_error("no response within " + std::to_string(kIoTimeoutSec) + " s");
-      die("read");
-    }
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
+  static const std::string timeout = "no response within " + std::to_string(kIoTimeoutSec) + " s";
+  return sdp::read_all(fd, p, n, timeout.c_str());
 }
 
-void writev_all(int fd, iovec* iov, int n) {
-  while (n) {
-    ssize_t w = ::writev(fd, iov, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      die("write");
-    }
-    auto left = static_cast<size_t>(w);
-    while (n && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      iov++;
-      n--;
-    }
-    if (n) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
-  }
-}
-
-void write_all(int fd, const void* p, size_t n) {
-  iovec iov{const_cast<void*>(p), n};
-  writev_all(fd, &iov, 1);
-}
-
-int inet_socket(int family, int type) {
-  int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) die("socket");
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  return fd;
-}
-
-void set_nodelay(int fd) {
-  int one = 1;
-  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) die("setsockopt(TCP_NODELAY)");
-}
-
-void set_io_timeout(int fd) {
-  timeval tv{kIoTimeoutSec, 0};
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) die("setsockopt(SO_RCVTIMEO)");
-}
-
-const char* cipher_name(uint16_t c) {
-  return c == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
-}
-
-// Key files by cipher (--key-file, repeatable).
-class KeyRing {
- public:
-  void add(const std::string& path) {
-    auto km = sdp::KeyMaterial::load(path);
-    if (!by_cipher_.emplace(km.cipher, km).second)
-      throw std::invalid_argument("two --key-file with cipher " + std::string(cipher_name(km.cipher)));
-  }
-  const sdp::KeyMaterial* find(uint16_t cipher) const {
-    auto it = by_cipher_.find(cipher);
-    return it == by_cipher_.end() ? nullptr : &it->second;
-  }
-
- private:
-  std::map<uint16_t, sdp::KeyMaterial> by_cipher_;
-};
-
-// ------------------------------------------------------------------ kTLS --
-
-struct TlsInfo {
-  union {
-    tls12_crypto_info_aes_gcm_128 g128;
-    tls12_crypto_info_aes_gcm_256 g256;
-  } u{};
-  socklen_t len = 0;
-  ~TlsInfo() { explicit_bzero(&u, sizeof(u)); }
-};
-
-// One direction's crypto_info: key and salt from the key file, the 8-byte
-// IV from the connection's hello, record sequence 0.
-void tls_info(TlsInfo& t, uint16_t cipher, int minor, const std::vector<uint8_t>& key,
-              const std::vector<uint8_t>& salt, const uint8_t* iv) {
-  uint16_t version = minor == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
-  if (cipher == SDP_CIPHER_AES_GCM_256) {
-    auto& g = t.u.g256;
-    g.info.version = version;
-    g.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-    std::memcpy(g.key, key.data(), sizeof(g.key));
-    std::memcpy(g.salt, salt.data(), sizeof(g.salt));
-    std::memcpy(g.iv, iv, sizeof(g.iv));
-    t.len = sizeof(g);
-  } else {
-    auto& g = t.u.g128;
-    g.info.version = version;
-    g.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-    std::memcpy(g.key, key.data(), sizeof(g.key));
-    std::memcpy(g.salt, salt.data(), sizeof(g.salt));
-    std::memcpy(g.iv, iv, sizeof(g.iv));
-    t.len = sizeof(g);
-  }
-}
-
-void set_tls_ulp(int fd) {
-  if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0) return;
-  int err = errno;
-  if (err == ENOENT)
-    die_errno(err, "setsockopt(TCP_ULP, \"tls\"): tls.ko not loaded and not loadable (modprobe tls)");
-  die_errno(err, "setsockopt(TCP_ULP, \"tls\")");
-}
-
-// dir: TLS_TX or TLS_RX. key/salt: that direction's.
-void set_tls_key(int fd, int dir, uint16_t cipher, int minor, const std::vector<uint8_t>& key,
-                 const std::vector<uint8_t>& salt, const uint8_t* iv) {
-  TlsInfo t;
-  tls_info(t, cipher, minor, key, salt, iv);
-  std::string what = std::string("setsockopt(SOL_TLS, ") + (dir == TLS_TX ? "TLS_TX" : "TLS_RX") +
-                     ", " + cipher_name(cipher) + ", TLS 1." + std::to_string(minor) + ")";
-  if (setsockopt(fd, SOL_TLS, dir, &t.u, t.len) < 0) die_errno(errno, what);
-  if (dir == TLS_RX && minor == 3) {
-    // TLS 1.3: let the kernel decrypt straight into the user buffer (6.0+).
-    int one = 1;
-    setsockopt(fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one));
-  }
-}
+void set_io_timeout(int fd) { sdp::set_receive_timeout(fd, kIoTimeoutSec); }
 
 // ---------------------------------------------------------------- server --
-
-sdp::Address peer_of(int fd) {
-  sdp::Address a;
-  socklen_t len = sizeof(a.storage);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a.storage), &len) < 0) die("getpeername");
-  a.length = len;
-  auto* s6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (a.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-    sockaddr_in s4{};
-    s4.sin_family = AF_INET;
-    s4.sin_port = s6->sin6_port;
-    std::memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-    a.storage = {};
-    std::memcpy(&a.storage, &s4, sizeof(s4));
-    a.length = sizeof(s4);
-  }
-  return a;
-}
 
 // Echo length-prefixed messages until EOF. Reads as much as the buffer
 // holds (with kTLS that lets the kernel decrypt into it directly).
@@ -515,19 +375,10 @@ class StreamTransport : public Transport {
 
   void check_after_run() override {
     if (!cipher_) return;
-    TlsInfo t;
-    // The kernel wants exactly the cipher's struct size.
-    socklen_t len = cipher_ == SDP_CIPHER_AES_GCM_256 ? sizeof(t.u.g256) : sizeof(t.u.g128);
-    if (getsockopt(fd_, SOL_TLS, TLS_TX, &t.u, &len) < 0) die("getsockopt(SOL_TLS, TLS_TX)");
-    uint16_t want_type = cipher_ == SDP_CIPHER_AES_GCM_256 ? TLS_CIPHER_AES_GCM_256 : TLS_CIPHER_AES_GCM_128;
-    uint16_t want_version = minor_ == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
-    const uint8_t* seq = cipher_ == SDP_CIPHER_AES_GCM_256 ? t.u.g256.rec_seq : t.u.g128.rec_seq;
-    uint64_t records = 0;
-    for (int i = 0; i < 8; i++) records = records << 8 | seq[i];
-    if (t.u.g128.info.cipher_type != want_type || t.u.g128.info.version != want_version || records < count_)
-      throw std::runtime_error("kTLS: TLS_TX reports cipher " + std::to_string(t.u.g128.info.cipher_type) +
-                               ", " + std::to_string(records) + " records for " + std::to_string(count_) +
-                               " exchanges");
+    uint64_t records = sdp::tls_record_count(fd_, TLS_TX, cipher_, minor_);
+    if (records < count_)
+      throw std::runtime_error("kTLS: TLS_TX reports " + std::to_string(records) + " records for " +
+                               std::to_string(count_) + " exchanges");
   }
 
  protected:
@@ -779,18 +630,6 @@ int run_client(const Options& o, const KeyRing& keys) {
   return 0;
 }
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -805,18 +644,11 @@ int main(int argc, char** argv) {
   KeyRing keys;
   try {
     o.sizes = sdp::parse_size_list("64,1K,4K,16K,64K,256K,1M");
-    for (size_t i = 1; i < args.size(); i++) {
-      const std::string& a = args[i];
-      auto value = [&]() -> const std::string& {
-        if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-        return args[++i];
-      };
-      auto number = [&](const char* what, uint64_t lo, uint64_t hi) {
-        uint64_t v = sdp::parse_size(value(), what);
-        if (v < lo || v > hi)
-          throw std::invalid_argument(std::string(what) + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
-        return v;
-      };
+    sdp::ArgCursor args_cursor(args, 1);
+    while (args_cursor.next()) {
+      const std::string& a = args_cursor.opt();
+      auto value = [&]() -> const std::string& { return args_cursor.value(); };
+      auto number = [&](const char*, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (a == "--help" || a == "-h") {
         std::cout << kUsage;
         return 0;
@@ -825,7 +657,7 @@ int main(int argc, char** argv) {
       } else if (a == "--server") {
         o.server = value();
       } else if (a == "--protos") {
-        o.protos = split(value());
+        o.protos = sdp::split_list(value());
       } else if (a == "--sizes") {
         o.sizes = sdp::parse_size_list(value());
         for (size_t s : o.sizes)
