@@ -162,8 +162,8 @@ then
 . "$ROOT/tests/vm/lib.sh"
 insmod_btf "$ko" sdp_selftest_kfunc
 if dmesg | grep -E 'missing module BTF|failed to validate module'; then fail "kernel rejected the module BTF"; fi
-btf=$(bpftool btf dump file /sys/kernel/btf/sdp_selftest_kfunc) || fail "bpftool btf dump failed"
-grep -q "'sdp_selftest_kfunc'" <<<"$btf" ||
+btf=\$(bpftool btf dump file /sys/kernel/btf/sdp_selftest_kfunc) || fail "bpftool btf dump failed"
+grep -q "'sdp_selftest_kfunc'" <<<"\$btf" ||
   fail "kfunc sdp_selftest_kfunc is not in the module's BTF"
 echo KFUNC-BTF-OK
 EOF
