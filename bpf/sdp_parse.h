@@ -13,7 +13,6 @@
 #ifndef SDP_PARSE_H
 #define SDP_PARSE_H
 
-#include "sdp_bpf_compat.h"
 #include "sdp_wire.h"
 #include "sdp_xdp_abi.h"
 

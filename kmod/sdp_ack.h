@@ -76,19 +76,6 @@ static inline bool sdp_ackset_add(struct sdp_ackset *s, u64 id)
 	return true;
 }
 
-/* Number of ids in the set. */
-static inline unsigned int sdp_ackset_count(const struct sdp_ackset *s)
-{
-	u64 m = s->more;
-	unsigned int n = 0;
-
-	if (!s->top)
-		return 0;
-	for (; m; m &= m - 1)
-		n++;
-	return 1 + n;
-}
-
 /*
  * Is a received (top, more) well formed: every id it names is > 0?
  * (top itself is checked non-zero like every RPC id.)
@@ -101,22 +88,6 @@ static inline bool sdp_ackset_valid(u64 top, u64 more)
 		return true;
 	/* Bits i with top - 1 - i <= 0, i.e. i >= top - 1, must be clear. */
 	return !(more >> (top - 1));
-}
-
-/* The n-th id of the set, highest first (n < sdp_ackset_count()). */
-static inline u64 sdp_ackset_id(u64 top, u64 more, unsigned int n)
-{
-	unsigned int i;
-
-	if (!n)
-		return top;
-	for (i = 0; i < SDP_ACK_MORE_BITS; i++) {
-		if (!(more & (1ULL << i)))
-			continue;
-		if (!--n)
-			return top - 1 - i;
-	}
-	return 0;
 }
 
 #endif /* SDP_ACK_H */

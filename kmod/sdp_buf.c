@@ -16,7 +16,8 @@
  *    are freed). A 64-byte RPC then neither allocates nor clears a whole
  *    page per message on each side (init_on_alloc clears every new page).
  *
- * Every accessor goes through sdp_pagebuf_at(), which knows both layouts.
+ * Every accessor walks its range with sdp_pagebuf_for_each_chunk(), whose
+ * sdp_pagebuf_at() knows both layouts.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -24,7 +25,7 @@
 #include <linux/skbuff.h>
 #include <linux/gfp.h>
 
-#include "sdp_impl.h"
+#include "sdp_buf.h"
 
 #define SDP_PAGEBUF_FRAG_HDR	ALIGN(struct_size((struct sdp_pagebuf *)NULL, \
 						  pages, 1), 8)
@@ -162,30 +163,52 @@ static bool sdp_pagebuf_range_ok(const struct sdp_pagebuf *b, u32 off,
 	return off <= b->len && len <= b->len - off;
 }
 
+/* A piece of a range of a buffer that is contiguous in one page. */
+struct sdp_pagebuf_chunk {
+	struct page *page;	/* NULL: not allocated yet */
+	u32 poff;		/* its offset in the page */
+	u32 len;		/* its bytes */
+	u32 done;		/* bytes of the range before it */
+};
+
+static bool sdp_pagebuf_next_chunk(const struct sdp_pagebuf *b, u32 off,
+				   u32 len, struct sdp_pagebuf_chunk *c)
+{
+	u32 avail;
+
+	if (c->done >= len)
+		return false;
+	c->page = sdp_pagebuf_at(b, off + c->done, &c->poff, &avail);
+	c->len = min(avail, len - c->done);
+	return true;
+}
+
+/* Walk [off, off + len) of buffer b (range checked by the caller). */
+#define sdp_pagebuf_for_each_chunk(b, off, len, c)			\
+	for ((c)->done = 0; sdp_pagebuf_next_chunk(b, off, len, c);	\
+	     (c)->done += (c)->len)
+
+static void *sdp_chunk_va(const struct sdp_pagebuf_chunk *c)
+{
+	return (u8 *)page_address(c->page) + c->poff;
+}
+
 /* Copy len bytes between mem and [off, off + len) of the buffer. */
 int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
 		   bool write)
 {
+	struct sdp_pagebuf_chunk c;
 	u8 *p = mem;
 
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
-	while (len) {
-		u32 poff, n;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
-		u8 *va;
-
-		if (WARN_ON_ONCE(!page))
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
+		if (WARN_ON_ONCE(!c.page))
 			return -EFAULT;
-		n = min(n, len);
-		va = (u8 *)page_address(page) + poff;
 		if (write)
-			memcpy(va, p, n);
+			memcpy(sdp_chunk_va(&c), p + c.done, c.len);
 		else
-			memcpy(p, va, n);
-		off += n;
-		p += n;
-		len -= n;
+			memcpy(p + c.done, sdp_chunk_va(&c), c.len);
 	}
 	return 0;
 }
@@ -194,23 +217,18 @@ int sdp_pagebuf_rw(struct sdp_pagebuf *b, u32 off, void *mem, u32 len,
 int sdp_pagebuf_sg(struct sdp_pagebuf *b, u32 off, u32 len,
 		   struct scatterlist *sg, int max)
 {
+	struct sdp_pagebuf_chunk c;
 	int n = 0;
 
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
 	sg_init_table(sg, max);
-	while (len) {
-		u32 poff, chunk;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &chunk);
-
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
 		if (n == max)
 			return -EMSGSIZE;
-		if (WARN_ON_ONCE(!page))
+		if (WARN_ON_ONCE(!c.page))
 			return -EFAULT;
-		chunk = min(chunk, len);
-		sg_set_page(&sg[n++], page, chunk, poff);
-		off += chunk;
-		len -= chunk;
+		sg_set_page(&sg[n++], c.page, c.len, c.poff);
 	}
 	if (n)
 		sg_mark_end(&sg[n - 1]);
@@ -226,71 +244,68 @@ int sdp_pagebuf_from_iter(struct sdp_pagebuf *b, struct iov_iter *from)
 int sdp_pagebuf_from_iter_at(struct sdp_pagebuf *b, u32 off, u32 len,
 			     struct iov_iter *from)
 {
+	struct sdp_pagebuf_chunk c;
+
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
-	while (len) {
-		u32 poff, n;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
-
-		if (WARN_ON_ONCE(!page))
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
+		if (WARN_ON_ONCE(!c.page))
 			return -EFAULT;
-		n = min(n, len);
-		if (copy_from_iter((u8 *)page_address(page) + poff, n, from) !=
-		    n)
+		if (copy_from_iter(sdp_chunk_va(&c), c.len, from) != c.len)
 			return -EFAULT;
-		off += n;
-		len -= n;
 	}
 	return 0;
 }
 
+/*
+ * Copy len bytes of skb from skb_off to [off, off + len) of the buffer,
+ * allocating the pages that are not there yet (*new_pages of them).
+ */
 int sdp_pagebuf_from_skb(struct sdp_pagebuf *b, u32 off,
 			 const struct sk_buff *skb, int skb_off, u32 len,
 			 u32 *new_pages)
 {
+	struct sdp_pagebuf_chunk c;
+	int err;
+
 	*new_pages = 0;
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
-	while (len) {
-		u32 poff, n;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
-		int err;
-
-		if (!page) {
-			page = alloc_page(GFP_ATOMIC);
-			if (!page)
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
+		if (!c.page) {
+			c.page = alloc_page(GFP_ATOMIC);
+			if (!c.page)
 				return -ENOMEM;
-			b->pages[off >> PAGE_SHIFT] = page;
+			b->pages[(off + c.done) >> PAGE_SHIFT] = c.page;
 			(*new_pages)++;
 		}
-		n = min(n, len);
-		err = skb_copy_bits(skb, skb_off,
-				    (u8 *)page_address(page) + poff, n);
+		err = skb_copy_bits(skb, skb_off + c.done, sdp_chunk_va(&c),
+				    c.len);
 		if (err)
 			return err;
-		off += n;
-		skb_off += n;
-		len -= n;
 	}
 	return 0;
 }
 
+/* Copy [off, off + len) of the buffer out, as much as the iterator takes. */
 int sdp_pagebuf_to_iter(const struct sdp_pagebuf *b, u32 off, u32 len,
 			struct iov_iter *to)
 {
+	struct sdp_pagebuf_chunk c;
+
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
-	while (len && iov_iter_count(to)) {
-		u32 poff, n;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
+		size_t n = min_t(size_t, c.len, iov_iter_count(to));
 
-		if (WARN_ON_ONCE(!page))
+		if (!n)
+			break;
+		if (WARN_ON_ONCE(!c.page))
 			return -EFAULT;
-		n = min_t(size_t, min(n, len), iov_iter_count(to));
-		if (copy_to_iter((u8 *)page_address(page) + poff, n, to) != n)
+		if (copy_to_iter(sdp_chunk_va(&c), n, to) != n)
 			return -EFAULT;
-		off += n;
-		len -= n;
+		if (n < c.len)
+			break;
 	}
 	return 0;
 }
@@ -300,25 +315,20 @@ int sdp_pagebuf_attach(const struct sdp_pagebuf *b, u32 off, u32 len,
 		       struct sk_buff *skb)
 {
 	int frag = skb_shinfo(skb)->nr_frags;
+	struct sdp_pagebuf_chunk c;
 
 	if (!sdp_pagebuf_range_ok(b, off, len))
 		return -EINVAL;
-	while (len) {
-		u32 poff, n;
-		struct page *page = sdp_pagebuf_at(b, off, &poff, &n);
-
+	sdp_pagebuf_for_each_chunk(b, off, len, &c) {
 		if (frag >= MAX_SKB_FRAGS)
 			return -EMSGSIZE;
-		if (WARN_ON_ONCE(!page))
+		if (WARN_ON_ONCE(!c.page))
 			return -EFAULT;
-		n = min(n, len);
-		get_page(page);
-		skb_fill_page_desc(skb, frag++, page, poff, n);
-		skb->len += n;
-		skb->data_len += n;
-		skb->truesize += n;
-		off += n;
-		len -= n;
+		get_page(c.page);
+		skb_fill_page_desc(skb, frag++, c.page, c.poff, c.len);
+		skb->len += c.len;
+		skb->data_len += c.len;
+		skb->truesize += c.len;
 	}
 	return 0;
 }

@@ -147,7 +147,7 @@ sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
 		pi->msg_len = be32_to_cpu(d->msg_len);
 		pi->incoming = be32_to_cpu(d->incoming);
 		pi->rec_plain = be16_to_cpu(d->rec_plain);
-		if (pi->msg_len > SDP_MAX_MESSAGE)
+		if (pi->msg_len > SDP_MAX_MESSAGE_LEN)
 			return SDP_DROP_BAD_LENGTH;
 		/* Records exactly when a key epoch is in use. */
 		if (!pi->epoch != !pi->rec_plain ||
@@ -178,7 +178,7 @@ sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
 			return SDP_DROP_BAD_HEADER;
 		pi->offset = be32_to_cpu(r->offset);
 		pi->length = be32_to_cpu(r->length);
-		if ((u64)pi->offset + pi->length > SDP_MAX_MESSAGE * 2ULL)
+		if ((u64)pi->offset + pi->length > SDP_MAX_MESSAGE_LEN * 2ULL)
 			return SDP_DROP_BAD_OFFSET;
 		break;
 	}
@@ -212,7 +212,7 @@ sdp_parse_header(const void *buf, size_t len, size_t pkt_len,
 	return SDP_DROP_NONE;
 }
 
-/* Fill the common header; 'hlen' is the full header length of 'type'. */
+/* Fill the common header of a packet of 'type' (its doff from the type). */
 static inline void sdp_build_common(struct sdp_common_hdr *c, u8 type,
 				    u16 sport, u16 dport, u64 rpc_id,
 				    u8 flags, u8 epoch, u32 seq)

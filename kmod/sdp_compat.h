@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * The small shim that lets SDP's kernel-free protocol logic
- * (wire codec, reassembly, windows, grant scheduling) compile both inside
- * the kernel module and in the host unit tests and fuzzers.
+ * (wire codec, reassembly, windows, grant scheduling) compile inside the
+ * kernel module, in the host unit tests and fuzzers, and (sdp_wire.h only)
+ * in the BPF programs.
  */
 #ifndef SDP_COMPAT_H
 #define SDP_COMPAT_H
@@ -12,6 +13,15 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <asm/byteorder.h>
+#elif defined(__bpf__)
+/*
+ * clang -target bpf: no libc (glibc's headers look for gnu/stubs-32.h), so
+ * only what sdp_wire.h needs: the UAPI fixed-width and big-endian types.
+ */
+#include <linux/types.h>
+#ifndef __packed
+#define __packed __attribute__((packed))
+#endif
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +51,6 @@ typedef int64_t s64;
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
-#endif /* __KERNEL__ */
+#endif /* __KERNEL__, __bpf__, libc */
 
 #endif /* SDP_COMPAT_H */

@@ -23,8 +23,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
-#include "sdp_impl.h"
-#include "sdp_record.h"
+#include "sdp_buf.h"
 #include "sdp_crypto.h"
 
 /*
@@ -132,8 +131,9 @@ static void sdp_aead_drop_simd(struct sdp_aead *a, bool generic)
 	}
 }
 
-#define SDP_RECORD_MAX_SG (DIV_ROUND_UP(16384 + SDP_RECORD_OVERHEAD, \
-					PAGE_SIZE) + 1)
+/* Pages one record can touch: its bytes, plus one when unaligned. */
+#define SDP_RECORD_MAX_SG \
+	(DIV_ROUND_UP(SDP_RECORD_PLAIN_MAX + SDP_RECORD_OVERHEAD, PAGE_SIZE) + 1)
 
 static int sdp_record_crypt(struct sdp_aead *a, struct sdp_pagebuf *b,
 			    const struct sdp_record_geom *g, u64 seq,
@@ -354,7 +354,7 @@ static int sdp_crypto_kat_one(u16 cipher, const u8 *golden, size_t golden_len,
 
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = i;
-	if (!sdp_record_locate(msg_len, SDP_RECORD_APP_MAX, 0, &g) ||
+	if (!sdp_record_locate(msg_len, SDP_RECORD_PLAIN_MAX, 0, &g) ||
 	    g.wire_len != SDP_RECORD_PREFIX + golden_len)
 		return -EINVAL;
 	err = sdp_aead_init(&a, cipher, key, sdp_kat_salt);

@@ -9,9 +9,7 @@
 #include <crypto/aead.h>
 
 #include "sdp_record.h"
-
-#define SDP_CIPHER_AES_GCM_128	1
-#define SDP_CIPHER_AES_GCM_256	2
+#include "uapi/linux/sdp.h"		/* SDP_CIPHER_* */
 
 struct sdp_pagebuf;
 

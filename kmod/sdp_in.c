@@ -13,7 +13,11 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
-#include "sdp_impl.h"
+#include "sdp_sock.h"
+#include "sdp_in.h"
+#include "sdp_out.h"
+#include "sdp_key.h"
+#include "sdp_timer.h"
 
 static const enum sdp_counter sdp_rx_counter[] = {
 	[SDP_PKT_DATA - SDP_PKT_TYPE_MIN] = SDP_CNT_RX_DATA,
@@ -26,14 +30,14 @@ static const enum sdp_counter sdp_rx_counter[] = {
 };
 
 /* Grant to the incoming messages of this socket, shortest remaining first. */
-void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
+static void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
 {
 	struct sdp_rpc *rpcs[SDP_GRANT_CANDIDATES];
 	/* Parameters are writable at run time: keep them workable. */
 	u32 window = max(sdp_grant_window, SDP_GRANT_WINDOW_MIN);
 	struct sdp_grant_params p = {
 		.window = window,
-		.overcommit = 8,
+		.overcommit = SDP_GRANT_OVERCOMMIT,
 		.max_incoming = max(sdp_max_incoming, window),
 		.min_step = window / 4,
 	};
@@ -71,204 +75,6 @@ void sdp_grant_update(struct sdp_sock *ssk, struct sk_buff_head *q)
 }
 
 /*
- * Page table bytes of a message buffer of len wire bytes (a small message
- * lives in one fragment: its bytes).
- */
-static u32 sdp_msgin_table_bytes(u32 len)
-{
-	return sdp_pagebuf_fits_frag(len) ? len :
-	       DIV_ROUND_UP(len, PAGE_SIZE) * sizeof(struct page *);
-}
-
-/*
- * A keyed message is provisional until one of its records authenticated:
- * its buffer covers only the bytes a sender sends unasked (in->granted) and
- * it gets no grants. Once authenticated it gets its whole buffer and may be
- * granted to. False if the larger page table could not be had (tried again
- * with the next packet).
- */
-static bool sdp_msgin_authenticated(struct sdp_sock *ssk,
-				    struct sdp_msgin *in)
-{
-	if (in->buf->len < in->wire_len) {
-		u32 more = sdp_msgin_table_bytes(in->wire_len) -
-			   sdp_msgin_table_bytes(in->buf->len);
-		struct sdp_pagebuf *b;
-
-		if (!sdp_mem_charge(ssk, more))
-			return false;
-		b = sdp_pagebuf_grow(in->buf, in->wire_len, GFP_ATOMIC);
-		if (!b) {
-			sdp_mem_uncharge(ssk, more);
-			return false;
-		}
-		in->buf = b;
-		in->charged += more;
-	}
-	if (in->granted < in->wire_len && list_empty(&in->grant_link))
-		list_add_tail(&in->grant_link, &ssk->grantable);
-	return true;
-}
-
-/*
- * What a sender sends of a keyed message unasked (sdp_unsched(); less is
- * harmless: the grant it then gets it had already), and the bytes such a
- * message may hold before it authenticated: those, plus the rest of the
- * segment that crosses them (a sender sends whole segments).
- */
-static u32 sdp_provisional_grant(u32 wire_len, u16 rec_plain)
-{
-	return min(wire_len, max(sdp_unsched_bytes, sdp_rec_wire(rec_plain)));
-}
-
-static u32 sdp_provisional_limit(u32 wire_len, u16 rec_plain)
-{
-	return min(wire_len, sdp_provisional_grant(wire_len, rec_plain) +
-		   SDP_MAX_SEGMENT);
-}
-
-/* ---- provisional server RPCs: bounded unauthenticated state ---- */
-
-static void sdp_provisional_evict(struct sdp_sock *ssk,
-				  const struct sdp_peer *peer)
-{
-	struct sdp_rpc *rpc;
-
-	list_for_each_entry(rpc, &ssk->provisional, prov_link) {
-		if (peer && rpc->peer != peer)
-			continue;
-		sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_PROVISIONAL_EVICTED,
-			  1);
-		sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_SERVER_RPCS_ABORTED,
-			  1);
-		sdp_rpc_free(ssk, rpc);
-		return;
-	}
-}
-
-/* Room for one more provisional RPC from peer: forget the oldest. */
-static void sdp_provisional_make_room(struct sdp_sock *ssk,
-				      const struct sdp_peer *peer)
-{
-	if (peer->nprovisional >= SDP_MAX_PROVISIONAL_PER_PEER)
-		sdp_provisional_evict(ssk, peer);
-	else if (ssk->nprovisional >= SDP_MAX_PROVISIONAL_RPCS)
-		sdp_provisional_evict(ssk, NULL);
-}
-
-static void sdp_provisional_add(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	rpc->provisional = true;
-	list_add_tail(&rpc->prov_link, &ssk->provisional);
-	ssk->nprovisional++;
-	rpc->peer->nprovisional++;
-}
-
-/* The request authenticated, or the RPC goes away. */
-void sdp_provisional_end(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	if (!rpc->provisional)
-		return;
-	rpc->provisional = false;
-	list_del(&rpc->prov_link);
-	ssk->nprovisional--;
-	rpc->peer->nprovisional--;
-}
-
-static enum sdp_drop_reason sdp_msgin_new(struct sdp_sock *ssk,
-					  struct sdp_rpc *rpc,
-					  const struct sdp_pkt_info *pi)
-{
-	u32 overhead = pi->epoch ? SDP_RECORD_OVERHEAD : 0;
-	u64 wire = sdp_wire_len(pi->msg_len, pi->rec_plain, overhead);
-	struct sdp_msgin *in;
-	u32 charge, buf_len, nrec = 0;
-	bool frag, known;
-
-	if (pi->msg_len > sdp_max_msg_bytes)
-		return SDP_DROP_BAD_LENGTH;
-	if (pi->epoch) {
-		if (!sdp_record_fits(pi->msg_len, pi->rec_plain))
-			return SDP_DROP_BAD_LENGTH;
-		nrec = sdp_record_count(pi->msg_len, pi->rec_plain);
-	}
-	/*
-	 * Charge what is really allocated: the page table and record bitmap
-	 * now, each page when data lands in it. A forged header that claims
-	 * a long message costs its sender real bytes, not a declaration: a
-	 * provisional keyed message holds only what a sender sends unasked,
-	 * and its buffer grows when it authenticates.
-	 */
-	known = rpc->in_msg_id_known;
-	buf_len = (u32)wire;
-	if (pi->epoch && !known)
-		buf_len = sdp_provisional_limit((u32)wire, pi->rec_plain);
-	frag = sdp_pagebuf_fits_frag((u32)wire);
-	if (frag)
-		buf_len = (u32)wire;
-	charge = sizeof(*in) + BITS_TO_LONGS(max(nrec, 1U)) * sizeof(long) +
-		 sdp_msgin_table_bytes(buf_len);
-	if (!sdp_mem_charge(ssk, charge))
-		return SDP_DROP_NO_MEMORY;
-	in = kzalloc(sizeof(*in), GFP_ATOMIC);
-	if (in) {
-		in->buf = frag ? sdp_pagebuf_alloc_frag(&ssk->frag_cache,
-							(u32)wire, GFP_ATOMIC) :
-			  sdp_pagebuf_alloc(buf_len, GFP_ATOMIC, false);
-		in->opened_map = bitmap_zalloc(max(nrec, 1U), GFP_ATOMIC);
-	}
-	if (!in || !in->buf || !in->opened_map) {
-		if (in) {
-			sdp_pagebuf_free(in->buf);
-			bitmap_free(in->opened_map);
-		}
-		kfree(in);
-		sdp_mem_uncharge(ssk, charge);
-		return SDP_DROP_NO_MEMORY;
-	}
-	in->charged = charge;
-	in->owner = rpc;
-	in->len = pi->msg_len;
-	in->wire_len = (u32)wire;
-	in->rec_plain = pi->rec_plain;
-	in->epoch = pi->epoch;
-	in->nrec = nrec;
-	/*
-	 * A message started over (a client's restart, a forged first packet)
-	 * keeps the id it authenticated under: its retransmitted records are
-	 * not replays of it.
-	 */
-	in->msg_id = rpc->in_msg_id_known ? rpc->in_msg_id : U64_MAX;
-	sdp_reasm_init(&in->reasm, in->wire_len);
-	INIT_LIST_HEAD(&in->grant_link);
-	/*
-	 * Under a key, 'incoming' is not authenticated and not read: a sender
-	 * sends at least one record and unsched_bytes unasked (sdp_unsched()),
-	 * and nothing is granted before the first record authenticated
-	 * (sdp_msgin_authenticated()), so a forged first packet neither takes
-	 * grant budget from real messages nor stalls the real sender. If the
-	 * sender sends less unasked, the RESEND timer asks for the rest.
-	 */
-	if (in->epoch) {
-		in->granted = sdp_provisional_grant(in->wire_len, in->rec_plain);
-		if (known && !sdp_msgin_authenticated(ssk, in)) {
-			list_del(&in->grant_link);
-			sdp_mem_uncharge(ssk, in->charged);
-			sdp_pagebuf_free(in->buf);
-			bitmap_free(in->opened_map);
-			kfree(in);
-			return SDP_DROP_NO_MEMORY;
-		}
-	} else {
-		in->granted = min(pi->incoming, in->wire_len);
-		if (in->granted < in->wire_len)
-			list_add_tail(&in->grant_link, &ssk->grantable);
-	}
-	rpc->in = in;
-	return SDP_DROP_NONE;
-}
-
-/*
  * A record of the incoming message failed authentication. Anyone can inject
  * such a packet, so it must not end or set back a legitimate RPC: only that
  * record's bytes were discarded (sdp_key.c) and are asked for again; the
@@ -283,58 +89,129 @@ static void sdp_auth_failed(struct sdp_rpc *rpc)
 		rpc->auth_failures++;
 }
 
-static struct sdp_rpc *sdp_server_rpc_new(struct sdp_sock *ssk,
-					  const struct sdp_pkt_info *pi,
-					  const struct in6_addr *saddr,
-					  enum sdp_drop_reason *r)
-{
-	struct net *net = sock_net(sdp_to_sk(ssk));
-	struct sdp_client_win *cw;
-	struct sdp_rpc *rpc;
-	int err = 0;
+/* ---- an incoming message: its bytes, its records ---- */
 
-	cw = sdp_client_win_get(ssk, saddr, pi->sport, true);
-	if (!cw) {
-		*r = SDP_DROP_NO_MEMORY;
-		return NULL;
+/*
+ * Forget all that arrived of a message (its key went away, it is a replay,
+ * or one failed record could not be forgotten alone): it is resent.
+ */
+static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
+{
+	u32 released = sdp_pagebuf_release(in->buf) * PAGE_SIZE;
+
+	sdp_count(sdp_sock_net(ssk), SDP_CNT_MESSAGES_DISCARDED, 1);
+
+	sdp_mem_uncharge(ssk, released);
+	in->charged -= released;
+	sdp_reasm_init(&in->reasm, in->wire_len);
+	bitmap_zero(in->opened_map, in->nrec);
+	in->opened = 0;
+	/*
+	 * An authenticated message id stays: the retransmitted records are
+	 * checked against it, and the replay window is not asked again (it
+	 * would call the message's own retransmission a replay).
+	 */
+}
+
+/*
+ * Forget the bytes of one record that failed authentication, and only
+ * those: every other byte, opened or not, stays, so a forged packet costs
+ * the sender one record's retransmission, not the message's. Returns false
+ * if the reassembly state had no room for the new gap and the whole message
+ * was discarded instead.
+ */
+static bool sdp_msgin_discard_record(struct sdp_sock *ssk,
+				     struct sdp_msgin *in,
+				     const struct sdp_record_geom *g)
+{
+	if (sdp_reasm_unmark(&in->reasm, g->wire_off,
+			     g->wire_off + g->wire_len) ==
+	    SDP_REASM_TOO_MANY_GAPS) {
+		sdp_msgin_reset(ssk, in);
+		return false;
 	}
-	if (sdp_window_check(&cw->win, pi->rpc_id) != SDP_WINDOW_NEW) {
-		*r = SDP_DROP_OLD_RPC;
-		return NULL;
+	sdp_count(sdp_sock_net(ssk), SDP_CNT_RECORDS_DISCARDED, 1);
+	return true;
+}
+
+/*
+ * Open every record of the message that lies in [start, end) of the wire
+ * stream and has all its bytes. Returns 0, SDP_DROP_AUTH_FAILED if a record
+ * failed (its bytes are asked for again, see sdp_msgin_discard_record()),
+ * or the reason the message was discarded (a replay, a replaced key).
+ */
+static int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+			   u32 start, u32 end)
+{
+	struct sdp_msgin *in = rpc->in;
+	struct sdp_record_geom g;
+	enum sdp_drop_reason r = SDP_DROP_NONE;
+	struct sdp_rxkey *rxk;
+	u32 k, last;
+
+	if (!in->epoch || start >= end)
+		return SDP_DROP_NONE;
+	rxk = sdp_rx_key(ssk, &rpc->peer->addr, rpc->peer_port, in->epoch);
+	if (!rxk) {
+		/* The epoch's key was replaced while the message arrived. */
+		sdp_msgin_reset(ssk, in);
+		return SDP_DROP_WRONG_EPOCH;
 	}
-	rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC);
-	if (!rpc) {
-		*r = SDP_DROP_NO_MEMORY;
-		return NULL;
+	last = min(sdp_record_index_at(end - 1, in->rec_plain), in->nrec - 1);
+	for (k = sdp_record_index_at(start, in->rec_plain); k <= last; k++) {
+		u64 id = rpc->in_msg_id;
+
+		if (test_bit(k, in->opened_map) ||
+		    !sdp_record_locate(in->len, in->rec_plain, k, &g) ||
+		    !sdp_reasm_range_complete(&in->reasm, g.wire_off,
+					      g.wire_off + g.wire_len))
+			continue;
+		/* A client receives responses, a server requests. */
+		if (sdp_rxkey_open_record(rxk, in->buf, &g, &id, rpc->id,
+					  in->len, rpc->is_client)) {
+			r = SDP_DROP_AUTH_FAILED;
+			if (!sdp_msgin_discard_record(ssk, in, &g))
+				break;
+			continue;
+		}
+		if (!sdp_rpc_in_authenticated(rpc)) {
+			enum sdp_window_result w;
+
+			w = sdp_rxkey_accept_msg_id(rxk, id);
+			/*
+			 * A response behind the window is still taken: it
+			 * authenticated, its framing names this RPC, and the
+			 * RPC takes one response only, so it cannot be a
+			 * replay of anything delivered (a later copy finds
+			 * no RPC). Refusing it would leave the RPC waiting
+			 * for a message its server can only resend as is.
+			 * A request behind the window is refused (and its
+			 * server RPC freed, sdp_rcv_data()).
+			 */
+			if (w == SDP_WINDOW_TOO_OLD && rpc->is_client) {
+				sdp_count(sdp_sock_net(ssk),
+					  SDP_CNT_OLD_RESPONSES_TAKEN, 1);
+			} else if (w != SDP_WINDOW_NEW) {
+				sdp_msgin_reset(ssk, in);
+				return w == SDP_WINDOW_TOO_OLD ?
+				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
+			}
+			/* Kept if the message is ever started over. */
+			rpc->in_msg_id = id;
+			if (!rpc->is_client) {
+				struct sdp_client_win *cw;
+
+				/* Now the request id is authentic: record it. */
+				cw = sdp_client_win_get(ssk, &rpc->peer->addr,
+							rpc->peer_port, true);
+				if (cw)
+					sdp_window_update(&cw->win, rpc->id);
+			}
+		}
+		__set_bit(k, in->opened_map);
+		in->opened++;
 	}
-	rpc->peer = sdp_peer_get(ssk, saddr, &err);
-	if (!rpc->peer) {
-		kfree(rpc);
-		*r = SDP_DROP_NO_MEMORY;
-		return NULL;
-	}
-	rpc->id = pi->rpc_id;
-	rpc->is_client = false;
-	rpc->peer_port = pi->sport;
-	rpc->state = SDP_RPC_SERVER_INCOMING;
-	sdp_rpc_progress(rpc);
-	if (pi->epoch)
-		sdp_provisional_make_room(ssk, rpc->peer);
-	*r = sdp_msgin_new(ssk, rpc, pi);
-	if (*r) {
-		sdp_peer_put(ssk, rpc->peer);
-		kfree(rpc);
-		return NULL;
-	}
-	/* With a key, the id is recorded once its first record authenticates. */
-	if (!pi->epoch)
-		sdp_window_update(&cw->win, pi->rpc_id);
-	else
-		sdp_provisional_add(ssk, rpc);
-	cw->last_used = jiffies;
-	sdp_rpc_insert(ssk, rpc);
-	sdp_count(net, SDP_CNT_SERVER_RPCS_STARTED, 1);
-	return rpc;
+	return r;
 }
 
 /*
@@ -374,7 +251,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 					 const struct in6_addr *saddr,
 					 struct sk_buff_head *q)
 {
-	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct net *net = sdp_sock_net(ssk);
 	enum sdp_drop_reason r;
 	struct sdp_msgin *in;
 	u32 end = pi->seq + pi->payload_len, newb = 0, opened;
@@ -382,23 +259,20 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	if (!rpc) {
 		if (pi->flags & SDP_F_FROM_SERVER)
 			return SDP_DROP_UNKNOWN_RPC;
-		rpc = sdp_server_rpc_new(ssk, pi, saddr, &r);
+		rpc = sdp_rpc_new_server(ssk, pi, saddr, &r);
 		if (!rpc)
 			return r;
 	}
 	/* With a key, only authenticated records show the peer alive. */
 	if (!pi->epoch)
 		sdp_rpc_heard(rpc);
-	if (rpc->is_client) {
-		if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
-			return SDP_DROP_DUPLICATE;
-		if (!rpc->in) {
-			r = sdp_msgin_new(ssk, rpc, pi);
-			if (r)
-				return r;
-		}
-	} else if (rpc->state != SDP_RPC_SERVER_INCOMING) {
+	if (sdp_rpc_reaction(rpc, SDP_PKT_DATA) != SDP_REACT_TAKE_DATA)
 		return SDP_DROP_DUPLICATE;
+	if (!rpc->in) {
+		/* A response's first packet (a request's came with its RPC). */
+		r = sdp_msgin_alloc(ssk, rpc, pi);
+		if (r)
+			return r;
 	}
 	in = rpc->in;
 	if (pi->msg_len != in->len || pi->rec_plain != in->rec_plain ||
@@ -409,10 +283,10 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 		 * is worth no more than this packet's, so start over with it
 		 * rather than refuse the real sender for good.
 		 */
-		if ((!in->epoch && !pi->epoch) || in->msg_id != U64_MAX)
+		if ((!in->epoch && !pi->epoch) || sdp_rpc_in_authenticated(rpc))
 			return SDP_DROP_MISMATCH;
 		sdp_msgin_free(ssk, rpc);
-		r = sdp_msgin_new(ssk, rpc, pi);
+		r = sdp_msgin_alloc(ssk, rpc, pi);
 		if (r)
 			return r;
 		in = rpc->in;
@@ -421,9 +295,10 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	if (!in->epoch && pi->incoming > in->granted)
 		in->granted = min(pi->incoming, in->wire_len);
 	/* Provisional: only the bytes a sender sends unasked. */
-	if (in->epoch && in->msg_id == U64_MAX && end > in->buf->len)
+	if (in->epoch && !sdp_rpc_in_authenticated(rpc) &&
+	    end > in->buf->len)
 		return SDP_DROP_NOT_GRANTED;
-	if (in->epoch && in->msg_id != U64_MAX &&
+	if (in->epoch && sdp_rpc_in_authenticated(rpc) &&
 	    !sdp_msgin_authenticated(ssk, in))
 		return SDP_DROP_NO_MEMORY;
 
@@ -513,7 +388,7 @@ static void sdp_restart_request(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);
-	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RESTARTED_REQUESTS, 1);
+	sdp_count(sdp_sock_net(ssk), SDP_CNT_RESTARTED_REQUESTS, 1);
 	sdp_xmit_new_data(ssk, rpc, q);
 }
 
@@ -523,12 +398,13 @@ static enum sdp_drop_reason sdp_rcv_ack(struct sdp_sock *ssk,
 					const struct sdp_pkt_info *pi,
 					const struct in6_addr *saddr)
 {
-	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct net *net = sdp_sock_net(ssk);
 	u64 more = pi->ack_more;
 	unsigned int freed = 0;
 
 	for (;;) {
-		if (rpc && rpc->state == SDP_RPC_SERVER_RESPONDING) {
+		if (rpc && sdp_rpc_reaction(rpc, SDP_PKT_ACK) ==
+			   SDP_REACT_COMPLETE) {
 			sdp_rpc_free(ssk, rpc);
 			freed++;
 		}
@@ -545,6 +421,41 @@ static enum sdp_drop_reason sdp_rcv_ack(struct sdp_sock *ssk,
 	return SDP_DROP_NONE;
 }
 
+/* A control packet for an RPC this socket does not have. */
+static enum sdp_drop_reason sdp_rcv_ctrl_no_rpc(struct sdp_sock *ssk,
+						const struct sdp_pkt_info *pi,
+						const struct in6_addr *saddr,
+						struct sk_buff_head *q)
+{
+	bool from_server = pi->flags & SDP_F_FROM_SERVER;
+	struct sdp_peer *peer;
+	u8 type, flags = 0;
+	int err;
+
+	switch (pi->type) {
+	case SDP_PKT_RESEND:
+		/* Tell the asker we have nothing for this RPC. */
+		type = SDP_PKT_UNKNOWN;
+		flags = from_server ? 0 : SDP_F_FROM_SERVER;
+		break;
+	case SDP_PKT_NEED_ACK:
+		/* A response to an id we used and no longer hold: we had it. */
+		if (pi->rpc_id >= ssk->next_rpc_id)
+			return SDP_DROP_UNKNOWN_RPC;
+		type = SDP_PKT_ACK;
+		break;
+	default:
+		return SDP_DROP_UNKNOWN_RPC;
+	}
+	peer = sdp_peer_get(ssk, saddr, &err);
+	if (!peer)
+		return SDP_DROP_NO_MEMORY;
+	sdp_queue_ctrl_to(ssk, peer, pi->sport, pi->rpc_id, flags, type, q);
+	sdp_peer_put(ssk, peer);
+	return SDP_DROP_NONE;
+}
+
+/* A control packet: its RPC reacts as the table says (sdp_react.h). */
 static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 					 struct sdp_rpc *rpc,
 					 const struct sdp_pkt_info *pi,
@@ -552,9 +463,14 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 					 struct sk_buff_head *q)
 {
 	bool from_server = pi->flags & SDP_F_FROM_SERVER;
-	struct sdp_peer *peer;
-	int err;
+	u32 end = pi->offset + pi->length;
 
+	/* Only a server asks for an ACK, only a client sends one. */
+	if ((pi->type == SDP_PKT_NEED_ACK && !from_server) ||
+	    (pi->type == SDP_PKT_ACK && from_server))
+		return SDP_DROP_BAD_HEADER;
+	if (!rpc && pi->type != SDP_PKT_ACK)
+		return sdp_rcv_ctrl_no_rpc(ssk, pi, saddr, q);
 	/*
 	 * UNKNOWN shows the peer is alive but lost our request (an overloaded
 	 * receiver drops whole requests): it keeps the RPC alive for the first
@@ -565,91 +481,48 @@ static enum sdp_drop_reason sdp_rcv_ctrl(struct sdp_sock *ssk,
 	if (rpc && (pi->type != SDP_PKT_UNKNOWN ||
 		    rpc->restarts < SDP_MAX_LIVE_RESTARTS))
 		sdp_rpc_heard(rpc);
+	/* An ACK may name more RPCs than the one it is addressed to. */
+	if (pi->type == SDP_PKT_ACK)
+		return sdp_rcv_ack(ssk, rpc, pi, saddr);
 
-	switch (pi->type) {
-	case SDP_PKT_GRANT:
-		if (!rpc || !rpc->out.buf)
-			return SDP_DROP_UNKNOWN_RPC;
+	switch (sdp_rpc_reaction(rpc, pi->type)) {
+	case SDP_REACT_NOT_OURS:
+		return SDP_DROP_UNKNOWN_RPC;
+	case SDP_REACT_SEND_GRANTED:
 		if (pi->offset > rpc->out.granted) {
 			sdp_rpc_progress(rpc);
-			rpc->out.granted = min(pi->offset, rpc->out.wire_len);
+			rpc->out.granted = min(pi->offset, rpc->out.geo.wire_len);
 			sdp_xmit_new_data(ssk, rpc, q);
 		}
-		return SDP_DROP_NONE;
-
-	case SDP_PKT_RESEND:
-		if (!rpc) {
-			/* Tell the asker we have nothing for this RPC. */
-			peer = sdp_peer_get(ssk, saddr, &err);
-			if (!peer)
-				return SDP_DROP_NO_MEMORY;
-			sdp_queue_ctrl_to(ssk, peer, pi->sport, pi->rpc_id,
-					  from_server ? 0 : SDP_F_FROM_SERVER,
-					  SDP_PKT_UNKNOWN, q);
-			sdp_peer_put(ssk, peer);
-			return SDP_DROP_NONE;
-		}
-		if (rpc->is_client) {
-			sdp_xmit_range(ssk, rpc, pi->offset,
-				       pi->offset + pi->length, q);
-		} else if (rpc->state != SDP_RPC_SERVER_RESPONDING ||
-			   !sdp_xmit_range(ssk, rpc, pi->offset,
-					   pi->offset + pi->length, q)) {
+		break;
+	case SDP_REACT_RETRANSMIT:
+		sdp_xmit_range(ssk, rpc, pi->offset, end, q);
+		break;
+	case SDP_REACT_RETRANSMIT_OR_BUSY:
+		if (!sdp_xmit_range(ssk, rpc, pi->offset, end, q))
 			sdp_queue_ctrl(ssk, rpc, SDP_PKT_BUSY, 0, 0, q);
-		}
-		return SDP_DROP_NONE;
-
-	case SDP_PKT_UNKNOWN:
-		if (!rpc)
-			return SDP_DROP_UNKNOWN_RPC;
-		if (rpc->is_client) {
-			/*
-			 * A response is arriving: this UNKNOWN is older than
-			 * the server's state (reordered), ignore it. Under a
-			 * key only an authenticated record shows that; bytes
-			 * nobody vouched for (a forged response packet) must
-			 * not stop the restart.
-			 */
-			if (rpc->state == SDP_RPC_CLIENT_OUTGOING &&
-			    (!rpc->in ||
-			     (rpc->in->epoch && rpc->in->msg_id == U64_MAX)))
-				sdp_restart_request(ssk, rpc, q);
-		} else if (rpc->state == SDP_RPC_SERVER_INCOMING ||
-			   rpc->state == SDP_RPC_SERVER_RESPONDING) {
-			sdp_count(sock_net(sdp_to_sk(ssk)),
-				  SDP_CNT_SERVER_RPCS_ABORTED, 1);
-			sdp_rpc_free(ssk, rpc);
-		}
-		return SDP_DROP_NONE;
-
-	case SDP_PKT_BUSY:
-		return rpc ? SDP_DROP_NONE : SDP_DROP_UNKNOWN_RPC;
-
-	case SDP_PKT_NEED_ACK:
-		if (!from_server)
-			return SDP_DROP_BAD_HEADER;
-		if (rpc) {
-			/* Complete but not read yet: its ACK may be lost. */
-			if (rpc->state != SDP_RPC_CLIENT_OUTGOING)
-				sdp_queue_ctrl(ssk, rpc, SDP_PKT_ACK, 0, 0, q);
-			return SDP_DROP_NONE;	/* or not complete yet */
-		}
-		if (pi->rpc_id >= ssk->next_rpc_id)
-			return SDP_DROP_UNKNOWN_RPC;
-		peer = sdp_peer_get(ssk, saddr, &err);
-		if (!peer)
-			return SDP_DROP_NO_MEMORY;
-		sdp_queue_ctrl_to(ssk, peer, pi->sport, pi->rpc_id, 0,
-				  SDP_PKT_ACK, q);
-		sdp_peer_put(ssk, peer);
-		return SDP_DROP_NONE;
-
-	case SDP_PKT_ACK:
-		if (from_server)
-			return SDP_DROP_BAD_HEADER;
-		return sdp_rcv_ack(ssk, rpc, pi, saddr);
+		break;
+	case SDP_REACT_SEND_BUSY:
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_BUSY, 0, 0, q);
+		break;
+	case SDP_REACT_RESTART:
+		/*
+		 * Under a key, bytes nobody vouched for (a forged response
+		 * packet) do not stop the restart (sdp_rpc_facts()).
+		 */
+		sdp_restart_request(ssk, rpc, q);
+		break;
+	case SDP_REACT_ABORT:
+		sdp_count(sdp_sock_net(ssk), SDP_CNT_SERVER_RPCS_ABORTED, 1);
+		sdp_rpc_free(ssk, rpc);
+		break;
+	case SDP_REACT_SEND_ACK:
+		sdp_queue_ctrl(ssk, rpc, SDP_PKT_ACK, 0, 0, q);
+		break;
+	default:
+		break;
 	}
-	return SDP_DROP_BAD_TYPE;
+	return SDP_DROP_NONE;
 }
 
 static int sdp_rcv(struct sk_buff *skb, int family,
@@ -735,4 +608,28 @@ int sdp_v6_rcv(struct sk_buff *skb)
 	struct in6_addr saddr = ipv6_hdr(skb)->saddr;
 
 	return sdp_rcv(skb, AF_INET6, &saddr);
+}
+
+/* Copy the first len application bytes of a complete message out. */
+int sdp_msgin_copy_out(const struct sdp_msgin *in, u32 len,
+			      struct iov_iter *to)
+{
+	struct sdp_record_geom g;
+	u32 k;
+	int err;
+
+	if (!in->epoch)
+		return sdp_pagebuf_to_iter(in->buf, 0, len, to);
+	for (k = 0; len && sdp_record_locate(in->len, in->rec_plain, k, &g);
+	     k++) {
+		u32 n = min(len, g.app_len);
+
+		err = sdp_pagebuf_to_iter(in->buf, g.wire_off +
+					  SDP_RECORD_PREFIX + SDP_FRAME_LEN, n,
+					  to);
+		if (err)
+			return err;
+		len -= n;
+	}
+	return 0;
 }

@@ -2,9 +2,10 @@
 /*
  * Keys of a socket, per peer (address and port) and direction, installed
  * with setsockopt(SOL_SDP, SDP_TX_KEY / SDP_RX_KEY) after a handshake in
- * userspace; and the receive side's use of them: records are opened as
- * soon as all their bytes are here, and the replay window of the key moves
- * only after a record authenticated.
+ * userspace; opening a record and signing or verifying a control packet
+ * under them; and their replay windows, which move only after a record or
+ * control packet authenticated. A leaf: the receive and send paths call
+ * it, it reports what authenticated and they act on it.
  *
  * Nonce uniqueness: message ids count from 0 under each transmit epoch and
  * are never reused; epochs only go up, so a key is never reinstalled with
@@ -15,7 +16,9 @@
 #include <linux/uaccess.h>
 #include <linux/siphash.h>
 
-#include "sdp_impl.h"
+#include "sdp_sock.h"
+#include "sdp_key.h"
+#include "sdp_buf.h"
 
 static u32 sdp_key_hash(const struct in6_addr *a, u16 port)
 {
@@ -288,18 +291,17 @@ void sdp_keys_destroy(struct sdp_sock *ssk)
 {
 	struct sdp_peer_keys *pk;
 	struct hlist_node *tmp;
-	int i;
+	int bkt;
 
-	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
-		hlist_for_each_entry_safe(pk, tmp, &ssk->key_hash[i], node) {
-			hlist_del(&pk->node);
-			if (pk->tx)
-				sdp_key_fp_del(&pk->tx->fp);
-			sdp_txkey_put(pk->tx);
-			sdp_rxkey_free(pk->rx[0]);
-			sdp_rxkey_free(pk->rx[1]);
-			kfree(pk);
-		}
+	hash_for_each_safe(ssk->key_hash, bkt, tmp, pk, node) {
+		hash_del(&pk->node);
+		if (pk->tx)
+			sdp_key_fp_del(&pk->tx->fp);
+		sdp_txkey_put(pk->tx);
+		sdp_rxkey_free(pk->rx[0]);
+		sdp_rxkey_free(pk->rx[1]);
+		kfree(pk);
+	}
 	ssk->nkeys = 0;
 }
 
@@ -357,136 +359,44 @@ bool sdp_plaintext_refused(struct sdp_sock *ssk, const struct in6_addr *addr,
 }
 
 /*
- * Forget all that arrived of a message (its key went away, it is a replay,
- * or one failed record could not be forgotten alone): it is resent.
+ * Open record g of a message in place under rxk. *msg_id is the message's
+ * authenticated id or SDP_MSG_ID_UNKNOWN: then the record's explicit nonce
+ * names the message (AEAD checks it) and *msg_id returns that id. 0 if the
+ * record authenticated; its plaintext is then in place of the ciphertext.
  */
-static void sdp_msgin_reset(struct sdp_sock *ssk, struct sdp_msgin *in)
+int sdp_rxkey_open_record(struct sdp_rxkey *rxk, struct sdp_pagebuf *buf,
+			  const struct sdp_record_geom *g, u64 *msg_id,
+			  u64 rpc_id, u32 msg_len, bool response)
 {
-	u32 released = sdp_pagebuf_release(in->buf) * PAGE_SIZE;
+	u64 id = *msg_id;
+	int err;
 
-	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_MESSAGES_DISCARDED, 1);
-
-	sdp_mem_uncharge(ssk, released);
-	in->charged -= released;
-	sdp_reasm_init(&in->reasm, in->wire_len);
-	bitmap_zero(in->opened_map, in->nrec);
-	in->opened = 0;
-	/*
-	 * An authenticated message id stays: the retransmitted records are
-	 * checked against it, and the replay window is not asked again (it
-	 * would call the message's own retransmission a replay).
-	 */
-}
-
-/*
- * Forget the bytes of one record that failed authentication, and only
- * those: every other byte, opened or not, stays, so a forged packet costs
- * the sender one record's retransmission, not the message's. Returns false
- * if the reassembly state had no room for the new gap and the whole message
- * was discarded instead.
- */
-static bool sdp_msgin_discard_record(struct sdp_sock *ssk,
-				     struct sdp_msgin *in,
-				     const struct sdp_record_geom *g)
-{
-	if (sdp_reasm_unmark(&in->reasm, g->wire_off,
-			     g->wire_off + g->wire_len) ==
-	    SDP_REASM_TOO_MANY_GAPS) {
-		sdp_msgin_reset(ssk, in);
-		return false;
-	}
-	sdp_count(sock_net(sdp_to_sk(ssk)), SDP_CNT_RECORDS_DISCARDED, 1);
-	return true;
-}
-
-/*
- * Open every record of the message that lies in [start, end) of the wire
- * stream and has all its bytes. Returns 0, SDP_DROP_AUTH_FAILED if a record
- * failed (its bytes are asked for again, see sdp_msgin_discard_record()),
- * or the reason the message was discarded (a replay, a replaced key).
- */
-int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
-			   u32 start, u32 end)
-{
-	struct sdp_msgin *in = rpc->in;
-	struct sdp_record_geom g;
-	enum sdp_drop_reason r = SDP_DROP_NONE;
-	struct sdp_rxkey *rxk;
-	u32 k, last;
-
-	if (!in->epoch || start >= end)
-		return SDP_DROP_NONE;
-	rxk = sdp_rx_key(ssk, &rpc->peer->addr, rpc->peer_port, in->epoch);
-	if (!rxk) {
-		/* The epoch's key was replaced while the message arrived. */
-		sdp_msgin_reset(ssk, in);
-		return SDP_DROP_WRONG_EPOCH;
-	}
-	last = min(sdp_record_index_at(end - 1, in->rec_plain), in->nrec - 1);
-	for (k = sdp_record_index_at(start, in->rec_plain); k <= last; k++) {
+	if (id == SDP_MSG_ID_UNKNOWN) {
 		u8 prefix[SDP_RECORD_PREFIX];
-		u64 id = in->msg_id;
 
-		if (test_bit(k, in->opened_map) ||
-		    !sdp_record_locate(in->len, in->rec_plain, k, &g) ||
-		    !sdp_reasm_range_complete(&in->reasm, g.wire_off,
-					      g.wire_off + g.wire_len))
-			continue;
-		if (id == U64_MAX) {
-			/* The explicit nonce names the message; AEAD checks it. */
-			sdp_pagebuf_rw(in->buf, g.wire_off, prefix,
-				       sizeof(prefix), false);
-			id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
-			     SDP_REC_INDEX_BITS;
-		}
-		/* A client receives responses, a server requests. */
-		if (sdp_record_open(&rxk->aead, in->buf, &g, id, rpc->id,
-				    in->len, rpc->is_client)) {
-			r = SDP_DROP_AUTH_FAILED;
-			if (!sdp_msgin_discard_record(ssk, in, &g))
-				break;
-			continue;
-		}
-		if (in->msg_id == U64_MAX) {
-			enum sdp_window_result w;
-
-			w = sdp_window_update(&rxk->replay, id);
-			/*
-			 * A response behind the window is still taken: it
-			 * authenticated, its framing names this RPC, and the
-			 * RPC takes one response only, so it cannot be a
-			 * replay of anything delivered (a later copy finds
-			 * no RPC). Refusing it would leave the RPC waiting
-			 * for a message its server can only resend as is.
-			 * A request behind the window is refused (and its
-			 * server RPC freed, sdp_in.c).
-			 */
-			if (w == SDP_WINDOW_TOO_OLD && rpc->is_client) {
-				sdp_count(sock_net(sdp_to_sk(ssk)),
-					  SDP_CNT_OLD_RESPONSES_TAKEN, 1);
-			} else if (w != SDP_WINDOW_NEW) {
-				sdp_msgin_reset(ssk, in);
-				return w == SDP_WINDOW_TOO_OLD ?
-				       SDP_DROP_TOO_OLD : SDP_DROP_REPLAY;
-			}
-			in->msg_id = id;
-			/* Kept if the message is ever started over. */
-			rpc->in_msg_id = id;
-			rpc->in_msg_id_known = true;
-			if (!rpc->is_client) {
-				struct sdp_client_win *cw;
-
-				/* Now the request id is authentic: record it. */
-				cw = sdp_client_win_get(ssk, &rpc->peer->addr,
-							rpc->peer_port, true);
-				if (cw)
-					sdp_window_update(&cw->win, rpc->id);
-			}
-		}
-		__set_bit(k, in->opened_map);
-		in->opened++;
+		err = sdp_pagebuf_rw(buf, g->wire_off, prefix, sizeof(prefix),
+				     false);
+		if (err)
+			return err;
+		id = sdp_get_be64(prefix + SDP_TLS_HDR_LEN) >>
+		     SDP_REC_INDEX_BITS;
 	}
-	return r;
+	err = sdp_record_open(&rxk->aead, buf, g, id, rpc_id, msg_len,
+			      response);
+	if (!err)
+		*msg_id = id;
+	return err;
+}
+
+/*
+ * A record of message msg_id authenticated under rxk: record the id in the
+ * key's replay window. SDP_WINDOW_NEW the first time; SDP_WINDOW_SEEN for a
+ * message already taken, SDP_WINDOW_TOO_OLD for one behind the window.
+ */
+enum sdp_window_result sdp_rxkey_accept_msg_id(struct sdp_rxkey *rxk,
+					       u64 msg_id)
+{
+	return sdp_window_update(&rxk->replay, msg_id);
 }
 
 /*

@@ -16,6 +16,8 @@
 
 #include "sdp_impl.h"
 #include "sdp_crypto.h"
+#include "sdp_sock.h"
+#include "sdp_out.h"
 
 int sdp_ip_proto = SDP_IPPROTO_DEFAULT;
 module_param_named(ip_proto, sdp_ip_proto, int, 0444);
@@ -192,9 +194,9 @@ static int __init sdp_init(void)
 		       sdp_ip_proto);
 		return -EINVAL;
 	}
-	if (sdp_max_msg_bytes > SDP_MAX_MESSAGE) {
+	if (sdp_max_msg_bytes > SDP_MAX_MESSAGE_LEN) {
 		pr_err("sdp: max_msg_bytes=%u exceeds the protocol limit %u\n",
-		       sdp_max_msg_bytes, SDP_MAX_MESSAGE);
+		       sdp_max_msg_bytes, SDP_MAX_MESSAGE_LEN);
 		return -EINVAL;
 	}
 	get_random_bytes(&sdp_hash_key, sizeof(sdp_hash_key));
@@ -240,4 +242,6 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("SDP developers");
 MODULE_DESCRIPTION("SDP: encrypted, message-based datacenter RPC transport");
 MODULE_VERSION(SDP_MODULE_VERSION);
-MODULE_ALIAS_NET_PF_PROTO(PF_INET, 253);
+/* socket(AF_INET[6], SOCK_DGRAM, 253) loads the module (default ip_proto). */
+MODULE_ALIAS_NET_PF_PROTO(PF_INET, SDP_IPPROTO_DEFAULT);
+MODULE_ALIAS_NET_PF_PROTO(PF_INET6, SDP_IPPROTO_DEFAULT);

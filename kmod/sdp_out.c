@@ -19,7 +19,9 @@
 #include <net/route.h>
 #include <net/protocol.h>
 
-#include "sdp_impl.h"
+#include "sdp_sock.h"
+#include "sdp_out.h"
+#include "sdp_timer.h"
 
 #define SDP_HEADROOM (MAX_HEADER + sizeof(struct ipv6hdr))
 
@@ -110,7 +112,7 @@ static bool sdp_finish_skb(struct sdp_sock *ssk, struct sdp_peer *peer,
 /*
  * Decide how a message of len bytes goes to the peer: packet payload (mss)
  * from the route MTU, TSO segment size from the device's GSO limit, and,
- * with a key (epoch != 0), records of rec_app application bytes such that
+ * with a key (epoch != 0), records of rec_plain application bytes such that
  * every segment holds whole records (a record never spans two segments).
  */
 int sdp_msg_geometry(struct sdp_sock *ssk, struct sdp_peer *peer, u32 len,
@@ -133,39 +135,86 @@ int sdp_msg_geometry(struct sdp_sock *ssk, struct sdp_peer *peer, u32 len,
 	if (!epoch) {
 		per_seg = seg_max / geo->mss;
 		geo->seg_bytes = geo->mss * max_t(unsigned int, per_seg, 1);
-		geo->rec_app = 0;
+		geo->rec_plain = 0;
 		geo->wire_len = len;
 		return 0;
 	}
 	/* As few records per segment as the TLS limit allows, equal sized. */
-	nrec = DIV_ROUND_UP(seg_max, SDP_RECORD_APP_MAX + SDP_RECORD_OVERHEAD);
+	nrec = DIV_ROUND_UP(seg_max, SDP_RECORD_PLAIN_MAX + SDP_RECORD_OVERHEAD);
 	rec_wire = seg_max / nrec;
 	if (rec_wire <= SDP_RECORD_OVERHEAD + 64)
 		return -EMSGSIZE;
-	geo->rec_app = rec_wire - SDP_RECORD_OVERHEAD;
+	geo->rec_plain = rec_wire - SDP_RECORD_OVERHEAD;
 	geo->seg_bytes = nrec * rec_wire;
-	if (!sdp_record_fits(len, geo->rec_app))
+	if (!sdp_record_fits(len, geo->rec_plain))
 		return -EMSGSIZE;
-	geo->wire_len = (u32)sdp_wire_len(len, geo->rec_app,
+	geo->wire_len = (u32)sdp_wire_len(len, geo->rec_plain,
 					  SDP_RECORD_OVERHEAD);
 	return 0;
 }
 
-void sdp_msgout_init(struct sdp_rpc *rpc, struct sdp_pagebuf *buf, u32 len,
-		     const struct sdp_msg_geom *geo)
+static void sdp_msgout_init(struct sdp_rpc *rpc, struct sdp_pagebuf *buf,
+			    u32 len, const struct sdp_msg_geom *geo)
 {
 	struct sdp_msgout *out = &rpc->out;
 
 	out->buf = buf;
 	out->len = len;
-	out->wire_len = geo->wire_len;
-	out->mss = geo->mss;
-	out->seg_bytes = geo->seg_bytes;
-	out->rec_plain = geo->rec_app;
-	out->epoch = geo->epoch;
+	out->geo = *geo;
 	out->next_xmit = 0;
 	out->started = false;
 	out->granted = sdp_unsched(out);
+}
+
+/*
+ * Fill the message's wire buffer from the user's bytes: as they are, or
+ * record by record, each sealed with the transmit key (outside the socket
+ * lock: sealing a large message takes a while).
+ */
+int sdp_msgout_fill(struct sdp_pagebuf *buf, struct iov_iter *from, u32 len,
+		    const struct sdp_msg_geom *geo, struct sdp_txkey *txk,
+		    u64 msg_id, u64 rpc_id, bool response)
+{
+	struct sdp_record_geom g;
+	u32 k, nrec;
+	int err;
+
+	if (!txk)
+		return sdp_pagebuf_from_iter(buf, from);
+	nrec = sdp_record_count(len, geo->rec_plain);
+	for (k = 0; k < nrec; k++) {
+		if (!sdp_record_locate(len, geo->rec_plain, k, &g))
+			return -EINVAL;
+		err = sdp_pagebuf_from_iter_at(buf, g.wire_off +
+					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
+					       g.app_len, from);
+		if (!err)
+			err = sdp_record_prepare(buf, &g, msg_id, rpc_id, len,
+						 response);
+		/*
+		 * TLS TX offload hook (docs/OFFLOAD.md): a device that
+		 * encrypts TLS records would take the prepared record from
+		 * here; the software engine produces the same bytes.
+		 */
+		if (!err)
+			err = sdp_record_encrypt(&txk->aead, buf, &g);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Start sending a message that sdp_msgout_fill() filled: as the RPC's
+ * request (client) or response (server). Sock lock held.
+ */
+void sdp_msgout_start(struct sdp_sock *ssk, struct sdp_rpc *rpc,
+		      struct sdp_pagebuf *buf, u32 len,
+		      const struct sdp_msg_geom *geo, struct sk_buff_head *q)
+{
+	sdp_rpc_progress(rpc);
+	sdp_msgout_init(rpc, buf, len, geo);
+	sdp_xmit_new_data(ssk, rpc, q);
 }
 
 /* Build one DATA segment [off, off + len) of the message. */
@@ -183,20 +232,20 @@ static struct sk_buff *sdp_build_data(struct sdp_sock *ssk,
 		return NULL;
 	h = (struct sdp_data_hdr *)skb_transport_header(skb);
 	sdp_build_common(&h->common, SDP_PKT_DATA, ssk->port, rpc->peer_port,
-			 rpc->id, sdp_rpc_flags(rpc) | extra_flags, out->epoch,
+			 rpc->id, sdp_rpc_flags(rpc) | extra_flags, out->geo.epoch,
 			 off);
 	h->msg_len = cpu_to_be32(out->len);
 	h->incoming = cpu_to_be32(out->granted);
-	h->rec_plain = cpu_to_be16(out->rec_plain);
+	h->rec_plain = cpu_to_be16(out->geo.rec_plain);
 	h->reserved1 = 0;
 	h->reserved2 = 0;
 	if (len && sdp_pagebuf_attach(out->buf, off, len, skb)) {
 		kfree_skb(skb);
 		return NULL;
 	}
-	segs = len > out->mss ? DIV_ROUND_UP(len, out->mss) : 1;
+	segs = len > out->geo.mss ? DIV_ROUND_UP(len, out->geo.mss) : 1;
 	if (segs > 1) {
-		skb_shinfo(skb)->gso_size = out->mss;
+		skb_shinfo(skb)->gso_size = out->geo.mss;
 		skb_shinfo(skb)->gso_segs = segs;
 		skb_shinfo(skb)->gso_type = sdp_is_v6(ssk) ? SKB_GSO_TCPV6 :
 							      SKB_GSO_TCPV4;
@@ -209,7 +258,7 @@ static struct sk_buff *sdp_build_data(struct sdp_sock *ssk,
 static void sdp_queue_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			   u32 off, u32 len, u8 flags, struct sk_buff_head *q)
 {
-	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct net *net = sdp_sock_net(ssk);
 	struct sk_buff *skb = sdp_build_data(ssk, rpc, off, len, flags);
 
 	if (!skb) {
@@ -232,18 +281,18 @@ void sdp_xmit_new_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 {
 	struct sdp_msgout *out = &rpc->out;
 
-	if (!out->buf && out->wire_len)
+	if (!out->buf && out->geo.wire_len)
 		return;
 	if (!out->started) {
 		out->started = true;
-		if (!out->wire_len) {
+		if (!out->geo.wire_len) {
 			sdp_queue_data(ssk, rpc, 0, 0, 0, q);
 			return;
 		}
 	}
-	while (out->next_xmit < out->wire_len &&
+	while (out->next_xmit < out->geo.wire_len &&
 	       out->next_xmit < out->granted) {
-		u32 len = min(out->seg_bytes, out->wire_len - out->next_xmit);
+		u32 len = min(out->geo.seg_bytes, out->geo.wire_len - out->next_xmit);
 
 		sdp_queue_data(ssk, rpc, out->next_xmit, len, 0, q);
 		out->next_xmit += len;
@@ -265,18 +314,18 @@ bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 	u32 off, unit, stop;
 	bool recent;
 
-	if (!out->buf && out->wire_len)
+	if (!out->buf && out->geo.wire_len)
 		return false;
 	recent = out->started &&
 		 time_before(jiffies, out->last_sent + sdp_resend_jiffies());
-	if (!out->wire_len) {
+	if (!out->geo.wire_len) {
 		if (recent)
 			return false;
 		sdp_queue_data(ssk, rpc, 0, 0, SDP_F_RETRANSMIT, q);
 		out->started = true;
 		return true;
 	}
-	end = min(end, out->wire_len);
+	end = min(end, out->geo.wire_len);
 	if (start >= end)
 		return false;
 	/*
@@ -285,11 +334,11 @@ bool sdp_xmit_range(struct sdp_sock *ssk, struct sdp_rpc *rpc, u32 start,
 	 * a forged packet spoiled at the receiver costs one record, not the
 	 * segments around it.
 	 */
-	unit = out->epoch ? out->rec_plain + SDP_RECORD_OVERHEAD : out->mss;
+	unit = out->geo.epoch ? out->geo.rec_plain + SDP_RECORD_OVERHEAD : out->geo.mss;
 	off = start - start % unit;
-	stop = min(roundup(end, unit), min(out->wire_len, out->next_xmit));
+	stop = min(roundup(end, unit), min(out->geo.wire_len, out->next_xmit));
 	while (!recent && off < stop) {
-		u32 seg_end = off - off % out->seg_bytes + out->seg_bytes;
+		u32 seg_end = off - off % out->geo.seg_bytes + out->geo.seg_bytes;
 		u32 len = min(seg_end, stop) - off;
 
 		sdp_queue_data(ssk, rpc, off, len, SDP_F_RETRANSMIT, q);
@@ -315,7 +364,7 @@ static void sdp_queue_ctrl_pkt(struct sdp_sock *ssk, struct sdp_peer *peer,
 			       u16 dport, u64 rpc_id, u8 flags, u8 type,
 			       u32 a, u32 b, u64 more, struct sk_buff_head *q)
 {
-	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct net *net = sdp_sock_net(ssk);
 	unsigned int hlen = sdp_hdr_len(type);
 	struct sdp_common_hdr *c;
 	struct sk_buff *skb;
@@ -423,7 +472,7 @@ void sdp_ack_note(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 	sdp_ackset_init(&slot->set);
 	sdp_ackset_add(&slot->set, rpc->id);
 	ssk->nacks++;
-	sdp_sock_arm_timer(ssk);
+	sdp_timer_arm(ssk);
 }
 
 /* Send every pending ACK (timer tick, close). Under the socket lock. */
@@ -435,7 +484,6 @@ void sdp_acks_flush(struct sdp_sock *ssk, struct sk_buff_head *q)
 		sdp_ack_slot_send(ssk, &ssk->acks[i], q);
 }
 
-#define SDP_DROPPED_REQS_MAX	16
 
 /*
  * Client requests some of whose segments our own stack dropped (the device

@@ -9,7 +9,8 @@
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
 
-#include "sdp_impl.h"
+#include "sdp_sock.h"
+#include "sdp_peer.h"
 
 static u32 sdp_addr_hash(const struct in6_addr *a)
 {
@@ -107,14 +108,12 @@ void sdp_peers_destroy(struct sdp_sock *ssk)
 {
 	struct hlist_node *tmp;
 	struct sdp_peer *p;
-	int i;
+	int bkt;
 
-	for (i = 0; i < ARRAY_SIZE(ssk->peer_hash); i++) {
-		hlist_for_each_entry_safe(p, tmp, &ssk->peer_hash[i], node) {
-			hlist_del(&p->node);
-			dst_release(p->dst);
-			kfree(p);
-		}
+	hash_for_each_safe(ssk->peer_hash, bkt, tmp, p, node) {
+		hash_del(&p->node);
+		dst_release(p->dst);
+		kfree(p);
 	}
 }
 

@@ -5,9 +5,9 @@
  * the host unit tests (checked against OpenSSL) and the sdp-decrypt tool.
  *
  * A message of msg_len plaintext bytes is cut into records of at most
- * rec_app application bytes. Record k carries, encrypted, a 16-byte framing
+ * rec_plain application bytes. Record k carries, encrypted, a 16-byte framing
  * header {be64 rpc_id, be32 msg_offset, be32 msg_len} and app bytes
- * [k*rec_app, ...): the tag thus binds every record to its RPC, its place
+ * [k*rec_plain, ...): the tag thus binds every record to its RPC, its place
  * and the message length, none of which the TLS AAD covers.
  *
  *   17 03 03 | len (be16) | seq (be64, explicit nonce) | ciphertext | tag
@@ -19,7 +19,7 @@
  *   AAD   = seq (8) || 0x17 || 0x03 0x03 || plaintext length (be16)
  *
  * Records follow each other in the message's wire stream with no gap:
- * record k starts at wire offset k * (rec_app + SDP_RECORD_OVERHEAD).
+ * record k starts at wire offset k * (rec_plain + SDP_RECORD_OVERHEAD).
  *
  * Control packets sent under a key end in a 24-byte trailer
  * {be64 ctrl_seq, 16-byte tag}: the tag is AES-GCM over an empty plaintext
@@ -34,25 +34,6 @@
 #include "sdp_compat.h"
 #include "sdp_wire.h"
 
-#define SDP_TLS_HDR_LEN		5
-#define SDP_TLS_NONCE_LEN	8	/* explicit nonce = record seq */
-#define SDP_TLS_TAG_LEN		16
-#define SDP_FRAME_LEN		16	/* framing header inside the record */
-#define SDP_RECORD_PREFIX	(SDP_TLS_HDR_LEN + SDP_TLS_NONCE_LEN)
-#define SDP_RECORD_OVERHEAD	(SDP_RECORD_PREFIX + SDP_FRAME_LEN + \
-				 SDP_TLS_TAG_LEN)
-#define SDP_RECORD_APP_MAX	(16384 - SDP_FRAME_LEN)	/* TLS limit */
-
-#define SDP_TLS_APPLICATION_DATA 0x17
-#define SDP_SALT_LEN		4
-#define SDP_GCM_IV_LEN		12
-
-#define SDP_MSG_ID_BITS		48
-#define SDP_REC_INDEX_BITS	16
-/* Message ids < 2^47: record seqs keep the top bit clear for ctrl_seq. */
-#define SDP_MSG_ID_LIMIT	(1ULL << (SDP_MSG_ID_BITS - 1))
-#define SDP_RECORDS_PER_MSG	(1U << SDP_REC_INDEX_BITS)
-
 struct sdp_record_geom {
 	u32 index;
 	u32 wire_off;	/* first byte of the record header in the stream */
@@ -62,40 +43,40 @@ struct sdp_record_geom {
 };
 
 /* Number of records of a message (an empty message has one, empty). */
-static inline u32 sdp_record_count(u32 msg_len, u32 rec_app)
+static inline u32 sdp_record_count(u32 msg_len, u32 rec_plain)
 {
-	if (!rec_app)
+	if (!rec_plain)
 		return 0;
-	return msg_len ? (u32)(((u64)msg_len + rec_app - 1) / rec_app) : 1;
+	return msg_len ? (u32)(((u64)msg_len + rec_plain - 1) / rec_plain) : 1;
 }
 
-/* Can a message of msg_len bytes be framed with records of rec_app? */
-static inline bool sdp_record_fits(u32 msg_len, u32 rec_app)
+/* Can a message of msg_len bytes be framed with records of rec_plain? */
+static inline bool sdp_record_fits(u32 msg_len, u32 rec_plain)
 {
-	return rec_app && rec_app <= SDP_RECORD_APP_MAX &&
-	       sdp_record_count(msg_len, rec_app) <= SDP_RECORDS_PER_MSG;
+	return rec_plain && rec_plain <= SDP_RECORD_PLAIN_MAX &&
+	       sdp_record_count(msg_len, rec_plain) <= SDP_RECORDS_PER_MSG;
 }
 
-static inline bool sdp_record_locate(u32 msg_len, u32 rec_app, u32 index,
+static inline bool sdp_record_locate(u32 msg_len, u32 rec_plain, u32 index,
 				     struct sdp_record_geom *g)
 {
-	u32 n = sdp_record_count(msg_len, rec_app);
+	u32 n = sdp_record_count(msg_len, rec_plain);
 
 	if (index >= n)
 		return false;
 	g->index = index;
-	g->app_off = index * rec_app;
-	g->app_len = msg_len - g->app_off < rec_app ? msg_len - g->app_off
-						    : rec_app;
-	g->wire_off = index * (rec_app + SDP_RECORD_OVERHEAD);
+	g->app_off = index * rec_plain;
+	g->app_len = msg_len - g->app_off < rec_plain ? msg_len - g->app_off
+						    : rec_plain;
+	g->wire_off = index * (rec_plain + SDP_RECORD_OVERHEAD);
 	g->wire_len = g->app_len + SDP_RECORD_OVERHEAD;
 	return true;
 }
 
 /* The record whose bytes contain wire offset 'off'. */
-static inline u32 sdp_record_index_at(u32 off, u32 rec_app)
+static inline u32 sdp_record_index_at(u32 off, u32 rec_plain)
 {
-	return off / (rec_app + SDP_RECORD_OVERHEAD);
+	return off / (rec_plain + SDP_RECORD_OVERHEAD);
 }
 
 static inline u64 sdp_record_seq(u64 msg_id, u32 index)
@@ -103,24 +84,20 @@ static inline u64 sdp_record_seq(u64 msg_id, u32 index)
 	return (msg_id << SDP_REC_INDEX_BITS) | (index & 0xffff);
 }
 
+/* Unaligned big-endian 64-bit fields of records and packets. */
 static inline void sdp_put_be64(u8 *p, u64 v)
 {
-	int i;
+	__be64 b = cpu_to_be64(v);
 
-	for (i = 7; i >= 0; i--) {
-		p[i] = (u8)v;
-		v >>= 8;
-	}
+	memcpy(p, &b, sizeof(b));
 }
 
 static inline u64 sdp_get_be64(const u8 *p)
 {
-	u64 v = 0;
-	int i;
+	__be64 b;
 
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
+	memcpy(&b, p, sizeof(b));
+	return be64_to_cpu(b);
 }
 
 /* GCM IV: salt || seq. */

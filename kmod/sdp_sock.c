@@ -2,7 +2,9 @@
 /*
  * The socket API: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_SDP),
  * bind, sendmsg (start a request / send a response), recvmsg (a whole
- * message), poll, close; plus the RPC table of each socket.
+ * message), poll, close, socket options, and protocol registration. The
+ * port table is sdp_port.c; what happens to an RPC is in sdp_rpc.c, to its
+ * messages in sdp_out.c and sdp_in.c.
  */
 #include <linux/module.h>
 #include <linux/hash.h>
@@ -18,369 +20,17 @@
 #include <net/protocol.h>
 #include <net/sock.h>
 
-#include "sdp_impl.h"
-
-/*
- * ---- global port table: (netns, family, port, bound address) -> socket ----
- *
- * Sockets are freed after an RCU grace period (SOCK_RCU_FREE, set in
- * sdp_init_sock()), so the receive path may walk a bucket under
- * rcu_read_lock() and take a reference with refcount_inc_not_zero() while
- * close runs concurrently. A socket bound to a specific address and one
- * bound to the wildcard address never share a port (EADDRINUSE), so at most
- * one socket matches a packet's destination address and port.
- */
-
-#define SDP_PORT_BUCKET_BITS	10
-static struct hlist_head sdp_ports[1 << SDP_PORT_BUCKET_BITS];
-static DEFINE_SPINLOCK(sdp_ports_lock);
-
-#define SDP_EPHEMERAL_LOW	32768
-#define SDP_EPHEMERAL_HIGH	60999
-
-static u32 sdp_port_hash(const struct net *net, int family, u16 port)
-{
-	return hash_32(net_hash_mix(net) ^ port ^ (family << 16),
-		       SDP_PORT_BUCKET_BITS);
-}
-
-/* The socket's bound address (v4-mapped for IPv4; any: wildcard). */
-static void sdp_bound_addr(const struct sock *sk, struct in6_addr *a)
-{
-	if (sk->sk_family == AF_INET)
-		ipv6_addr_set_v4mapped(READ_ONCE(inet_sk(sk)->inet_rcv_saddr),
-				       a);
-	else
-		*a = sk->sk_v6_rcv_saddr;
-}
-
-static bool sdp_addr_wild(const struct in6_addr *a)
-{
-	return ipv6_addr_any(a) ||
-	       (ipv6_addr_v4mapped(a) && !a->s6_addr32[3]);
-}
-
-/*
- * The socket on (net, family, port) that addr would collide with: one bound
- * to addr or to the wildcard, or, if addr is the wildcard, any socket on the
- * port. Under rcu_read_lock() or sdp_ports_lock.
- */
-static struct sdp_sock *sdp_port_find(const struct net *net, int family,
-				      u16 port, const struct in6_addr *addr)
-{
-	struct sdp_sock *ssk;
-
-	hlist_for_each_entry_rcu(ssk, &sdp_ports[sdp_port_hash(net, family, port)],
-				 port_node) {
-		struct sock *sk = sdp_to_sk(ssk);
-		struct in6_addr bound;
-
-		if (READ_ONCE(ssk->port) != port || sk->sk_family != family ||
-		    !net_eq(sock_net(sk), net))
-			continue;
-		sdp_bound_addr(sk, &bound);
-		if (sdp_addr_wild(&bound) || sdp_addr_wild(addr) ||
-		    ipv6_addr_equal(&bound, addr))
-			return ssk;
-	}
-	return NULL;
-}
-
-/*
- * The socket a packet to (its destination address, port) belongs to, with a
- * reference held; NULL if none.
- */
-struct sdp_sock *sdp_sock_lookup(struct net *net, int family,
-				 const struct sk_buff *skb, u16 port)
-{
-	struct in6_addr daddr;
-	struct sdp_sock *ssk;
-
-	if (family == AF_INET)
-		ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr, &daddr);
-	else
-		daddr = ipv6_hdr(skb)->daddr;
-	/* A packet to the wildcard address belongs to no bound address. */
-	if (sdp_addr_wild(&daddr))
-		return NULL;
-	rcu_read_lock();
-	ssk = sdp_port_find(net, family, port, &daddr);
-	if (ssk && !refcount_inc_not_zero(&sdp_to_sk(ssk)->sk_refcnt))
-		ssk = NULL;
-	rcu_read_unlock();
-	return ssk;
-}
-
-/*
- * Bind to port (0 = pick an ephemeral one) with the socket's bound address
- * addr (the wildcard address, or a local one), which is set before the
- * socket becomes visible to the receive path.
- */
-static int sdp_port_bind(struct sdp_sock *ssk, u16 port,
-			 const struct in6_addr *addr)
-{
-	struct sock *sk = sdp_to_sk(ssk);
-	struct net *net = sock_net(sk);
-	int err = 0;
-
-	spin_lock_bh(&sdp_ports_lock);
-	if (ssk->port) {
-		err = -EINVAL;
-	} else if (port) {
-		if (sdp_port_find(net, sk->sk_family, port, addr))
-			err = -EADDRINUSE;
-	} else {
-		u32 range = SDP_EPHEMERAL_HIGH - SDP_EPHEMERAL_LOW + 1;
-		u32 start = get_random_u32_below(range), i;
-
-		err = -EADDRNOTAVAIL;
-		for (i = 0; i < range; i++) {
-			u16 p = SDP_EPHEMERAL_LOW + (start + i) % range;
-
-			if (!sdp_port_find(net, sk->sk_family, p, addr)) {
-				port = p;
-				err = 0;
-				break;
-			}
-		}
-	}
-	if (!err) {
-		if (sk->sk_family == AF_INET) {
-			WRITE_ONCE(ssk->inet.inet_rcv_saddr, addr->s6_addr32[3]);
-			ssk->inet.inet_saddr = addr->s6_addr32[3];
-		} else {
-			sk->sk_v6_rcv_saddr = *addr;
-		}
-		WRITE_ONCE(ssk->port, port);
-		ssk->inet.inet_num = port;
-		ssk->inet.inet_sport = htons(port);
-		hlist_add_head_rcu(&ssk->port_node,
-				   &sdp_ports[sdp_port_hash(net, sk->sk_family,
-							    port)]);
-	}
-	spin_unlock_bh(&sdp_ports_lock);
-	return err;
-}
-
-static void sdp_unhash(struct sock *sk)
-{
-	struct sdp_sock *ssk = sdp_sk(sk);
-
-	spin_lock_bh(&sdp_ports_lock);
-	if (ssk->port) {
-		hlist_del_init_rcu(&ssk->port_node);
-		WRITE_ONCE(ssk->port, 0);
-	}
-	spin_unlock_bh(&sdp_ports_lock);
-}
+#include "sdp_sock.h"
+#include "sdp_rpc.h"
+#include "sdp_key.h"
+#include "sdp_peer.h"
+#include "sdp_out.h"
+#include "sdp_in.h"
+#include "sdp_timer.h"
 
 static int sdp_hash(struct sock *sk)
 {
 	return 0;
-}
-
-/* ---- memory accounting ---- */
-
-bool sdp_mem_charge(struct sdp_sock *ssk, u32 bytes)
-{
-	if (bytes > sdp_sock_mem_bytes ||
-	    ssk->mem_bytes > sdp_sock_mem_bytes - bytes)
-		return false;
-	ssk->mem_bytes += bytes;
-	return true;
-}
-
-/* Account for memory already allocated (may exceed the limit briefly). */
-void sdp_mem_charge_force(struct sdp_sock *ssk, u32 bytes)
-{
-	ssk->mem_bytes += bytes;
-}
-
-void sdp_mem_uncharge(struct sdp_sock *ssk, u32 bytes)
-{
-	ssk->mem_bytes -= min(bytes, ssk->mem_bytes);
-}
-
-/* ---- RPC table ---- */
-
-static u32 sdp_rpc_hash(u64 id)
-{
-	return sdp_hash_u64(id, SDP_RPC_BUCKET_BITS);
-}
-
-void sdp_rpc_insert(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	INIT_LIST_HEAD(&rpc->ready_link);
-	hlist_add_head(&rpc->hash_node, &ssk->rpc_hash[sdp_rpc_hash(rpc->id)]);
-	list_add_tail(&rpc->sock_link, &ssk->rpcs);
-	if (rpc->is_client)
-		ssk->client_rpcs++;
-	else
-		ssk->server_rpcs++;
-	atomic_inc(&sdp_net(sock_net(sdp_to_sk(ssk)))->rpcs_active);
-	sdp_sock_arm_timer(ssk);
-}
-
-/* addr may be NULL to match any peer. */
-struct sdp_rpc *sdp_rpc_find(struct sdp_sock *ssk, u64 id, bool is_client,
-			     const struct in6_addr *addr, u16 port)
-{
-	struct sdp_rpc *rpc;
-
-	hlist_for_each_entry(rpc, &ssk->rpc_hash[sdp_rpc_hash(id)], hash_node) {
-		if (rpc->id != id || rpc->is_client != is_client)
-			continue;
-		if (addr && (rpc->peer_port != port ||
-			     !ipv6_addr_equal(&rpc->peer->addr, addr)))
-			continue;
-		return rpc;
-	}
-	return NULL;
-}
-
-void sdp_msgin_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	struct sdp_msgin *in = rpc->in;
-
-	if (!in)
-		return;
-	list_del(&in->grant_link);
-	sdp_mem_uncharge(ssk, in->charged);
-	sdp_pagebuf_free(in->buf);
-	bitmap_free(in->opened_map);
-	kfree(in);
-	rpc->in = NULL;
-}
-
-void sdp_msgout_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	if (!rpc->out.buf)
-		return;
-	sdp_mem_uncharge(ssk, rpc->out.wire_len);
-	sdp_pagebuf_free(rpc->out.buf);
-	rpc->out.buf = NULL;
-}
-
-void sdp_rpc_free(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	sdp_provisional_end(ssk, rpc);
-	hlist_del(&rpc->hash_node);
-	list_del(&rpc->sock_link);
-	if (!list_empty(&rpc->ready_link)) {
-		list_del(&rpc->ready_link);
-		ssk->ready_msgs--;
-		if (!rpc->is_client)
-			ssk->ready_reqs--;
-	}
-	sdp_msgin_free(ssk, rpc);
-	sdp_msgout_free(ssk, rpc);
-	if (rpc->is_client)
-		ssk->client_rpcs--;
-	else
-		ssk->server_rpcs--;
-	atomic_dec(&sdp_net(sock_net(sdp_to_sk(ssk)))->rpcs_active);
-	sdp_peer_put(ssk, rpc->peer);
-	kfree(rpc);
-}
-
-/*
- * A complete message (or a failed client RPC) waits for recvmsg. At most
- * max_ready_requests requests wait per socket: one more is dropped whole
- * (requests_shed); its id stays used, so the client's RPC ends with
- * ETIMEDOUT. The caller must not touch rpc afterwards.
- */
-void sdp_rpc_make_ready(struct sdp_sock *ssk, struct sdp_rpc *rpc)
-{
-	struct sock *sk = sdp_to_sk(ssk);
-
-	if (!rpc->is_client) {
-		if (ssk->ready_reqs >= READ_ONCE(sdp_max_ready_requests)) {
-			sdp_count(sock_net(sk), SDP_CNT_REQUESTS_SHED, 1);
-			sdp_rpc_free(ssk, rpc);
-			return;
-		}
-		ssk->ready_reqs++;
-	}
-	rpc->state = SDP_RPC_READY;
-	list_add_tail(&rpc->ready_link, &ssk->ready);
-	ssk->ready_msgs++;
-	sk->sk_data_ready(sk);
-}
-
-void sdp_rpc_fail(struct sdp_sock *ssk, struct sdp_rpc *rpc, int err)
-{
-	rpc->error = err;
-	sdp_msgin_free(ssk, rpc);
-	sdp_msgout_free(ssk, rpc);
-	sdp_rpc_make_ready(ssk, rpc);
-}
-
-void sdp_sock_arm_timer(struct sdp_sock *ssk)
-{
-	if (!timer_pending(&ssk->timer))
-		mod_timer(&ssk->timer,
-			  jiffies + max(1UL, msecs_to_jiffies(sdp_tick_ms)));
-}
-
-/* ---- server: which request ids each client port already used ---- */
-
-static u32 sdp_client_hash(const struct in6_addr *a, u16 port)
-{
-	return sdp_hash_addr_port(a, port, SDP_CLIENT_BUCKET_BITS);
-}
-
-struct sdp_client_win *sdp_client_win_get(struct sdp_sock *ssk,
-					  const struct in6_addr *addr,
-					  u16 port, bool create)
-{
-	struct hlist_head *h = &ssk->client_hash[sdp_client_hash(addr, port)];
-	unsigned long idle = 2 * msecs_to_jiffies(sdp_timeout_ms);
-	struct sdp_client_win *cw, *victim = NULL;
-	int i;
-
-	hlist_for_each_entry(cw, h, node)
-		if (cw->port == port && ipv6_addr_equal(&cw->addr, addr))
-			return cw;
-	if (!create)
-		return NULL;
-	if (ssk->nclient_wins >= SDP_MAX_CLIENT_WINDOWS) {
-		/* Recycle a client that has been silent for long. */
-		for (i = 0; i < ARRAY_SIZE(ssk->client_hash) && !victim; i++)
-			hlist_for_each_entry(cw, &ssk->client_hash[i], node)
-				if (time_after(jiffies, cw->last_used + idle)) {
-					victim = cw;
-					break;
-				}
-		if (!victim)
-			return NULL;
-		hlist_del(&victim->node);
-		cw = victim;
-	} else {
-		cw = kmalloc(sizeof(*cw), GFP_ATOMIC);
-		if (!cw)
-			return NULL;
-		ssk->nclient_wins++;
-	}
-	cw->addr = *addr;
-	cw->port = port;
-	cw->last_used = jiffies;
-	sdp_window_init(&cw->win);
-	hlist_add_head(&cw->node, h);
-	return cw;
-}
-
-static void sdp_client_wins_destroy(struct sdp_sock *ssk)
-{
-	struct sdp_client_win *cw;
-	struct hlist_node *tmp;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(ssk->client_hash); i++)
-		hlist_for_each_entry_safe(cw, tmp, &ssk->client_hash[i], node) {
-			hlist_del(&cw->node);
-			kfree(cw);
-		}
-	ssk->nclient_wins = 0;
 }
 
 /* ---- socket operations ---- */
@@ -388,27 +38,19 @@ static void sdp_client_wins_destroy(struct sdp_sock *ssk)
 static int sdp_init_sock(struct sock *sk)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
-	int i;
 
-	/* The slab clears new sockets only with init_on_alloc: do it here. */
-	memset((u8 *)ssk + offsetof(struct sdp_sock, lock), 0,
-	       sizeof(*ssk) - offsetof(struct sdp_sock, lock));
+	/* sk_alloc() cleared the whole socket (__GFP_ZERO, sk_prot_alloc()). */
 	spin_lock_init(&ssk->lock);
 	INIT_HLIST_NODE(&ssk->port_node);
 	INIT_LIST_HEAD(&ssk->rpcs);
 	INIT_LIST_HEAD(&ssk->ready);
 	INIT_LIST_HEAD(&ssk->grantable);
 	INIT_LIST_HEAD(&ssk->provisional);
-	for (i = 0; i < ARRAY_SIZE(ssk->rpc_hash); i++)
-		INIT_HLIST_HEAD(&ssk->rpc_hash[i]);
-	for (i = 0; i < ARRAY_SIZE(ssk->peer_hash); i++)
-		INIT_HLIST_HEAD(&ssk->peer_hash[i]);
-	for (i = 0; i < ARRAY_SIZE(ssk->client_hash); i++)
-		INIT_HLIST_HEAD(&ssk->client_hash[i]);
-	for (i = 0; i < ARRAY_SIZE(ssk->key_hash); i++)
-		INIT_HLIST_HEAD(&ssk->key_hash[i]);
-	for (i = 0; i < ARRAY_SIZE(ssk->key_fp_hash); i++)
-		INIT_HLIST_HEAD(&ssk->key_fp_hash[i]);
+	hash_init(ssk->rpc_hash);
+	hash_init(ssk->peer_hash);
+	hash_init(ssk->client_hash);
+	hash_init(ssk->key_hash);
+	hash_init(ssk->key_fp_hash);
 	get_random_bytes(&ssk->key_fp_secret, sizeof(ssk->key_fp_secret));
 	timer_setup(&ssk->timer, sdp_timer_fn, 0);
 	/*
@@ -430,7 +72,6 @@ static int sdp_init_sock(struct sock *sk)
 static void sdp_destroy_sock(struct sock *sk)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
-	struct sdp_rpc *rpc, *tmp;
 	struct sk_buff_head q;
 
 	__skb_queue_head_init(&q);
@@ -438,8 +79,7 @@ static void sdp_destroy_sock(struct sock *sk)
 	/* The responses that arrived are acknowledged, keys still exist. */
 	sdp_acks_flush(ssk, &q);
 	ssk->shutdown = true;
-	list_for_each_entry_safe(rpc, tmp, &ssk->rpcs, sock_link)
-		sdp_rpc_free(ssk, rpc);
+	sdp_rpcs_destroy(ssk);
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);
 	del_timer_sync(&ssk->timer);
@@ -565,45 +205,6 @@ static int sdp_get_send_info(struct msghdr *msg, struct sdp_send_info *info)
 	return 0;
 }
 
-/*
- * Fill the message's wire buffer from the user's bytes: as they are, or
- * record by record, each sealed with the transmit key (outside the socket
- * lock: sealing a large message takes a while).
- */
-static int sdp_fill_msg(struct sdp_pagebuf *buf, struct iov_iter *from,
-			u32 len, const struct sdp_msg_geom *geo,
-			struct sdp_txkey *txk, u64 msg_id, u64 rpc_id,
-			bool response)
-{
-	struct sdp_record_geom g;
-	u32 k, nrec;
-	int err;
-
-	if (!txk)
-		return sdp_pagebuf_from_iter(buf, from);
-	nrec = sdp_record_count(len, geo->rec_app);
-	for (k = 0; k < nrec; k++) {
-		if (!sdp_record_locate(len, geo->rec_app, k, &g))
-			return -EINVAL;
-		err = sdp_pagebuf_from_iter_at(buf, g.wire_off +
-					       SDP_RECORD_PREFIX + SDP_FRAME_LEN,
-					       g.app_len, from);
-		if (!err)
-			err = sdp_record_prepare(buf, &g, msg_id, rpc_id, len,
-						 response);
-		/*
-		 * TLS TX offload hook (docs/OFFLOAD.md): a device that
-		 * encrypts TLS records would take the prepared record from
-		 * here; the software engine produces the same bytes.
-		 */
-		if (!err)
-			err = sdp_record_encrypt(&txk->aead, buf, &g);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct sdp_sock *ssk = sdp_sk(sk);
@@ -625,7 +226,7 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	err = sdp_get_send_info(msg, &info);
 	if (err)
 		return err;
-	if (len > min(sdp_max_msg_bytes, SDP_MAX_MESSAGE))
+	if (len > min(sdp_max_msg_bytes, SDP_MAX_MESSAGE_LEN))
 		return -EMSGSIZE;
 	if (msg->msg_name) {
 		err = sdp_parse_addr(sk, msg->msg_name, msg->msg_namelen,
@@ -661,9 +262,9 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		goto out_unlock;
 	}
 	if (info.rpc_id) {
-		rpc = sdp_rpc_find(ssk, info.rpc_id, false,
-				   msg->msg_name ? &addr : NULL, port);
-		if (!rpc || rpc->state != SDP_RPC_SERVER_IN_SERVICE) {
+		rpc = sdp_rpc_response_begin(ssk, info.rpc_id,
+					     msg->msg_name ? &addr : NULL, port);
+		if (!rpc) {
 			err = -EINVAL;
 			goto out_unlock;
 		}
@@ -686,8 +287,11 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 				       &geo);
 	if (!err && !sdp_mem_charge(ssk, geo.wire_len))
 		err = -ENOBUFS;
-	if (err)
+	if (err) {
+		if (rpc)
+			sdp_rpc_response_abort(rpc);
 		goto out_put;
+	}
 	/*
 	 * A small message takes a piece of the socket's page_frag cache.
 	 * Allocations in sendmsg are charged to the caller's memory cgroup.
@@ -695,16 +299,14 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (sdp_pagebuf_fits_frag(geo.wire_len))
 		buf = sdp_pagebuf_alloc_frag(&ssk->frag_cache, geo.wire_len,
 					     GFP_ATOMIC | __GFP_ACCOUNT);
-	if (rpc)
-		rpc->state = SDP_RPC_SERVER_PREPARING;
 	spin_unlock_bh(&ssk->lock);
 
 	/* 2. Without the lock: copy the message in and seal its records. */
 	if (!buf)
 		buf = sdp_pagebuf_alloc(geo.wire_len, GFP_KERNEL_ACCOUNT, true);
 	/* A send with an RPC to answer is that RPC's response. */
-	err = buf ? sdp_fill_msg(buf, &msg->msg_iter, len, &geo, txk, msg_id,
-				 id, !!rpc) : -ENOMEM;
+	err = buf ? sdp_msgout_fill(buf, &msg->msg_iter, len, &geo, txk,
+				    msg_id, id, !!rpc) : -ENOMEM;
 	sdp_txkey_put(txk);
 	txk = NULL;
 
@@ -717,31 +319,23 @@ static int sdp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		sdp_pagebuf_free(buf);
 		sdp_mem_uncharge(ssk, geo.wire_len);
 		if (rpc)
-			rpc->state = SDP_RPC_SERVER_IN_SERVICE;
+			sdp_rpc_response_abort(rpc);
 		goto out_put;
 	}
 	if (!rpc) {
-		rpc = kzalloc(sizeof(*rpc), GFP_ATOMIC | __GFP_ACCOUNT);
-		if (!rpc) {
+		/* The RPC takes our reference on peer. */
+		rpc = sdp_rpc_new_client(ssk, peer, id, port, info.cookie);
+		if (IS_ERR(rpc)) {
+			err = PTR_ERR(rpc);
+			rpc = NULL;
 			sdp_pagebuf_free(buf);
 			sdp_mem_uncharge(ssk, geo.wire_len);
-			err = -ENOMEM;
 			goto out_put;
 		}
-		rpc->peer = peer;	/* the RPC takes our reference */
-		rpc->id = id;
-		rpc->cookie = info.cookie;
-		rpc->is_client = true;
-		rpc->peer_port = port;
-		rpc->state = SDP_RPC_CLIENT_OUTGOING;
-		sdp_rpc_insert(ssk, rpc);
-		sdp_count(sock_net(sk), SDP_CNT_CLIENT_RPCS_STARTED, 1);
 	} else {
-		rpc->state = SDP_RPC_SERVER_RESPONDING;
+		sdp_rpc_response_sent(rpc);
 	}
-	sdp_rpc_progress(rpc);
-	sdp_msgout_init(rpc, buf, len, &geo);
-	sdp_xmit_new_data(ssk, rpc, &q);
+	sdp_msgout_start(ssk, rpc, buf, len, &geo, &q);
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);
 	if (id_out && put_user(id, id_out))
@@ -760,30 +354,6 @@ out_put:
 out_unlock:
 	spin_unlock_bh(&ssk->lock);
 	return err;
-}
-
-/* Copy the first len application bytes of a complete message out. */
-static int sdp_msgin_copy_out(const struct sdp_msgin *in, u32 len,
-			      struct iov_iter *to)
-{
-	struct sdp_record_geom g;
-	u32 k;
-	int err;
-
-	if (!in->epoch)
-		return sdp_pagebuf_to_iter(in->buf, 0, len, to);
-	for (k = 0; len && sdp_record_locate(in->len, in->rec_plain, k, &g);
-	     k++) {
-		u32 n = min(len, g.app_len);
-
-		err = sdp_pagebuf_to_iter(in->buf, g.wire_off +
-					  SDP_RECORD_PREFIX + SDP_FRAME_LEN, n,
-					  to);
-		if (err)
-			return err;
-		len -= n;
-	}
-	return 0;
 }
 
 static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
@@ -824,12 +394,7 @@ static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		remove_wait_queue(sk_sleep(sk), &wait);
 		spin_lock_bh(&ssk->lock);
 	}
-	rpc = list_first_entry(&ssk->ready, struct sdp_rpc, ready_link);
-	list_del_init(&rpc->ready_link);
-	ssk->ready_msgs--;
-	if (!rpc->is_client)
-		ssk->ready_reqs--;
-	rpc->state = SDP_RPC_DELIVERING;
+	rpc = sdp_rpc_take_ready(ssk);
 	spin_unlock_bh(&ssk->lock);
 
 	/* The RPC is ours now: only this call moves it on from DELIVERING. */
@@ -848,16 +413,7 @@ static int sdp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		err = put_cmsg(msg, SOL_SDP, SDP_CMSG_RECV, sizeof(info), &info);
 
 	spin_lock_bh(&ssk->lock);
-	if (rpc->is_client) {
-		sdp_count(sock_net(sk), rpc->error ? SDP_CNT_CLIENT_RPCS_TIMED_OUT :
-			  SDP_CNT_CLIENT_RPCS_COMPLETED, 1);
-		sdp_count(sock_net(sk), SDP_CNT_RESPONSES_DELIVERED, 1);
-		sdp_rpc_free(ssk, rpc);
-	} else {
-		sdp_count(sock_net(sk), SDP_CNT_REQUESTS_DELIVERED, 1);
-		sdp_msgin_free(ssk, rpc);
-		rpc->state = SDP_RPC_SERVER_IN_SERVICE;
-	}
+	sdp_rpc_delivered(ssk, rpc);
 	spin_unlock_bh(&ssk->lock);
 	if (err)
 		return err;

@@ -19,7 +19,9 @@
 #include <linux/timer.h>
 #include <linux/jiffies.h>
 
-#include "sdp_impl.h"
+#include "sdp_sock.h"
+#include "sdp_out.h"
+#include "sdp_timer.h"
 
 static void sdp_ask_for_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 			     struct sk_buff_head *q)
@@ -42,7 +44,7 @@ static void sdp_ask_for_data(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 void sdp_timer_fn(struct timer_list *t)
 {
 	struct sdp_sock *ssk = from_timer(ssk, t, timer);
-	struct net *net = sock_net(sdp_to_sk(ssk));
+	struct net *net = sdp_sock_net(ssk);
 	unsigned long timeout = max(1UL, msecs_to_jiffies(sdp_timeout_ms));
 	unsigned long now = jiffies;
 	struct sdp_rpc *rpc, *tmp;
@@ -55,37 +57,41 @@ void sdp_timer_fn(struct timer_list *t)
 		return;
 	}
 	list_for_each_entry_safe(rpc, tmp, &ssk->rpcs, sock_link) {
-		if (rpc->state != SDP_RPC_CLIENT_OUTGOING &&
-		    rpc->state != SDP_RPC_SERVER_INCOMING &&
-		    rpc->state != SDP_RPC_SERVER_RESPONDING)
-			continue;	/* the application holds it */
-		if (time_after_eq(now, rpc->last_heard + timeout)) {
-			if (rpc->is_client) {
-				/* Silent, or only unauthentic responses. */
-				sdp_rpc_fail(ssk, rpc, rpc->auth_failures ?
-					     EBADMSG : ETIMEDOUT);
-			} else {
-				sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
-				sdp_rpc_free(ssk, rpc);
-			}
+		struct sdp_rpc_facts f;
+		enum sdp_reaction react;
+
+		sdp_rpc_facts(rpc, &f);
+		f.timed_out = time_after_eq(now, rpc->last_heard + timeout);
+		f.probe_due = !time_before(now, rpc->next_probe);
+		react = sdp_rpc_react(rpc->state, SDP_EVENT_TICK, &f);
+		switch (react) {
+		case SDP_REACT_FAIL:
+			/* Silent, or only unauthentic responses. */
+			sdp_rpc_fail(ssk, rpc, rpc->auth_failures ?
+				     EBADMSG : ETIMEDOUT);
 			continue;
+		case SDP_REACT_ABORT:
+			sdp_count(net, SDP_CNT_SERVER_RPCS_ABORTED, 1);
+			sdp_rpc_free(ssk, rpc);
+			continue;
+		case SDP_REACT_ASK_DATA:
+		case SDP_REACT_ASK_ACK:
+		case SDP_REACT_BACKOFF:
+			break;
+		default:
+			continue;	/* not due, or the application holds it */
 		}
-		if (time_before(now, rpc->next_probe))
-			continue;
-		if (rpc->probes < 5)
+		if (rpc->probes < SDP_MAX_PROBE_SHIFT)
 			rpc->probes++;
 		rpc->next_probe = now + (sdp_resend_jiffies() << rpc->probes);
-		if (rpc->state == SDP_RPC_SERVER_RESPONDING) {
-			if (rpc->out.next_xmit >= rpc->out.wire_len)
-				sdp_queue_ctrl(ssk, rpc, SDP_PKT_NEED_ACK, 0, 0,
-					       &q);
-		} else {
+		if (react == SDP_REACT_ASK_ACK)
+			sdp_queue_ctrl(ssk, rpc, SDP_PKT_NEED_ACK, 0, 0, &q);
+		else if (react == SDP_REACT_ASK_DATA)
 			sdp_ask_for_data(ssk, rpc, &q);
-		}
 	}
 	sdp_acks_flush(ssk, &q);
 	if (!list_empty(&ssk->rpcs))
-		sdp_sock_arm_timer(ssk);
+		sdp_timer_arm(ssk);
 	spin_unlock_bh(&ssk->lock);
 	sdp_xmit_queue(ssk, &q);
 }

@@ -130,10 +130,38 @@ struct sdp_ctrl_trailer {
 #define SDP_CTRL_SEQ_BIT	(1ULL << 63)
 #define SDP_CTRL_SEQ_LIMIT	SDP_CTRL_SEQ_BIT	/* counters < this */
 
-/* Limits. */
-#define SDP_MAX_MESSAGE		(16U << 20)	/* protocol maximum, 16 MiB */
+/*
+ * TLS 1.2 AES-GCM records of a keyed message (layout: sdp_record.h and
+ * docs/PROTOCOL.md, "Records").
+ */
+#define SDP_TLS_HDR_LEN		5
+#define SDP_TLS_NONCE_LEN	8	/* explicit nonce = record seq */
+#define SDP_TLS_TAG_LEN		16
+#define SDP_FRAME_LEN		16	/* framing header inside the record */
+#define SDP_RECORD_PREFIX	(SDP_TLS_HDR_LEN + SDP_TLS_NONCE_LEN)
+#define SDP_RECORD_OVERHEAD	(SDP_RECORD_PREFIX + SDP_FRAME_LEN + \
+				 SDP_TLS_TAG_LEN)
+
+#define SDP_TLS_APPLICATION_DATA 0x17
+#define SDP_SALT_LEN		4
+#define SDP_GCM_IV_LEN		12
+
+#define SDP_MSG_ID_BITS		48
+#define SDP_REC_INDEX_BITS	16
+/* Message ids < 2^47: record seqs keep the top bit clear for ctrl_seq. */
+#define SDP_MSG_ID_LIMIT	(1ULL << (SDP_MSG_ID_BITS - 1))
+#define SDP_RECORDS_PER_MSG	(1U << SDP_REC_INDEX_BITS)
+
+/* Protocol limits (the implementation's own: kmod/sdp_limits.h). */
+/*
+ * Plaintext bytes of a message, 16 MiB. The uapi header gives applications
+ * the same macro, token for token (an identical redefinition is valid C).
+ */
+#define SDP_MAX_MESSAGE_LEN	(16U << 20)
 #define SDP_MAX_SEGMENT		65535U		/* bytes of one TSO segment skb */
-#define SDP_RECORD_PLAIN_MAX	16384U		/* TLS plaintext limit */
+#define SDP_TLS_PLAINTEXT_MAX	16384U		/* TLS 1.2 record plaintext */
+/* Application bytes per record (rec_plain): the TLS limit less framing. */
+#define SDP_RECORD_PLAIN_MAX	(SDP_TLS_PLAINTEXT_MAX - SDP_FRAME_LEN)
 
 /* Compile-time layout checks; the unit tests repeat them at run time. */
 #ifdef __cplusplus

@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: the receive side's assembly of one keyed message from
  * a sequence of genuine and forged DATA packets, with the module's rules
- * (sdp_in.c sdp_msgin_place(), sdp_key.c sdp_msgin_open_records()):
+ * (sdp_in.c sdp_msgin_place() and sdp_msgin_open_records()):
  *   - a packet copies only the bytes sdp_reasm_next_missing() lists, then
  *     marks its range (sdp_reasm_add());
  *   - a record whose bytes are all there is opened: it authenticates iff

@@ -56,7 +56,7 @@ static void check_accepted(const u8 *buf, size_t len, size_t pkt_len,
 
 	switch (pi->type) {
 	case SDP_PKT_DATA:
-		CHECK(pi->msg_len <= SDP_MAX_MESSAGE);
+		CHECK(pi->msg_len <= SDP_MAX_MESSAGE_LEN);
 		CHECK(!pi->epoch == !pi->rec_plain);
 		CHECK(pi->rec_plain <= SDP_RECORD_PLAIN_MAX);
 		wire = sdp_wire_len(pi->msg_len, pi->rec_plain, overhead);
@@ -74,7 +74,7 @@ static void check_accepted(const u8 *buf, size_t len, size_t pkt_len,
 		break;
 	case SDP_PKT_RESEND:
 		CHECK(pi->seq == 0 && pi->payload_len == ctrl_payload);
-		CHECK((u64)pi->offset + pi->length <= 2ULL * SDP_MAX_MESSAGE);
+		CHECK((u64)pi->offset + pi->length <= 2ULL * SDP_MAX_MESSAGE_LEN);
 		CHECK(pi->msg_len == 0);
 		break;
 	default:

@@ -73,13 +73,13 @@ Bytes record(const DirKey& k, uint64_t msg_id, uint32_t index, uint64_t rpc_id, 
   return out;
 }
 
-// The wire stream of a message: records of rec_app bytes back to back.
+// The wire stream of a message: records of rec_plain bytes back to back.
 Bytes wire_stream(const DirKey& k, uint64_t msg_id, uint64_t rpc_id, const Bytes& msg,
-                  uint32_t rec_app) {
+                  uint32_t rec_plain) {
   Bytes w;
-  uint32_t n = msg.empty() ? 1 : static_cast<uint32_t>((msg.size() + rec_app - 1) / rec_app);
+  uint32_t n = msg.empty() ? 1 : static_cast<uint32_t>((msg.size() + rec_plain - 1) / rec_plain);
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t off = i * rec_app, len = std::min<uint32_t>(rec_app, static_cast<uint32_t>(msg.size()) - off);
+    uint32_t off = i * rec_plain, len = std::min<uint32_t>(rec_plain, static_cast<uint32_t>(msg.size()) - off);
     Bytes r = record(k, msg_id, i, rpc_id, off, static_cast<uint32_t>(msg.size()), msg.data() + off, len);
     w.insert(w.end(), r.begin(), r.end());
   }
@@ -113,7 +113,7 @@ struct Flow {
 };
 
 // SDP DATA packet (40-byte header + payload) as in docs/PROTOCOL.md section 3.
-Bytes data_packet(const Flow& f, uint32_t seq, uint32_t msg_len, uint16_t rec_app,
+Bytes data_packet(const Flow& f, uint32_t seq, uint32_t msg_len, uint16_t rec_plain,
                   const uint8_t* payload, size_t n) {
   Bytes p;
   put(p, f.from_server ? f.dport : f.sport, 2);
@@ -124,7 +124,7 @@ Bytes data_packet(const Flow& f, uint32_t seq, uint32_t msg_len, uint16_t rec_ap
   put(p, f.rpc_id, 8);
   put(p, msg_len, 4);
   put(p, 65536, 4);
-  put(p, rec_app, 2);
+  put(p, rec_plain, 2);
   put(p, 0, 2);
   p.insert(p.end(), payload, payload + n);
   return p;
@@ -169,12 +169,12 @@ struct Capture {
   std::vector<Bytes> frames;
 
   // The packets of one message's wire stream, `mss` payload bytes each.
-  std::vector<Bytes> packets(const Flow& f, const Bytes& wire, uint32_t msg_len, uint16_t rec_app,
+  std::vector<Bytes> packets(const Flow& f, const Bytes& wire, uint32_t msg_len, uint16_t rec_plain,
                              size_t mss) const {
     std::vector<Bytes> out;
     for (size_t off = 0; off < wire.size() || (off == 0 && wire.empty()); off += mss) {
       size_t n = std::min(mss, wire.size() - off);
-      out.push_back(frame(dlt, f, data_packet(f, static_cast<uint32_t>(off), msg_len, rec_app,
+      out.push_back(frame(dlt, f, data_packet(f, static_cast<uint32_t>(off), msg_len, rec_plain,
                                               wire.data() + off, n)));
       if (wire.empty()) break;
     }
@@ -259,7 +259,7 @@ TEST_P(RoundTrip, RecoversEveryMessageExactly) {
   Capture c;
   c.dlt = dlt;
   std::vector<size_t> sizes{0, 1, 100, 1400, 16313, 16314, 65536, 200000};
-  const uint16_t rec_app = 16313;
+  const uint16_t rec_plain = 16313;
   std::vector<Bytes> pk, msgs;
   for (size_t i = 0; i < sizes.size(); i++) {
     Bytes m = pattern(sizes[i], static_cast<uint32_t>(i + 1));
@@ -267,11 +267,11 @@ TEST_P(RoundTrip, RecoversEveryMessageExactly) {
     Flow f;
     f.v6 = v6;
     f.rpc_id = 1000 + i;
-    auto a = c.packets(f, wire_stream(c2s, i, f.rpc_id, m, rec_app), static_cast<uint32_t>(m.size()),
-                       rec_app, 1460);
+    auto a = c.packets(f, wire_stream(c2s, i, f.rpc_id, m, rec_plain), static_cast<uint32_t>(m.size()),
+                       rec_plain, 1460);
     f.from_server = true;
-    auto b = c.packets(f, wire_stream(s2c, 10 + i, f.rpc_id, m, rec_app),
-                       static_cast<uint32_t>(m.size()), rec_app, 1220);
+    auto b = c.packets(f, wire_stream(s2c, 10 + i, f.rpc_id, m, rec_plain),
+                       static_cast<uint32_t>(m.size()), rec_plain, 1220);
     pk.insert(pk.end(), a.begin(), a.end());
     pk.insert(pk.end(), b.begin(), b.end());
   }
@@ -535,7 +535,7 @@ TEST(Decrypt, PlaintextMessagesArePrintedAsTheyAre) {
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_TRUE(r.messages[0].complete);
   EXPECT_EQ(r.messages[0].plain, m);
-  EXPECT_EQ(r.messages[0].rec_app, 0u);
+  EXPECT_EQ(r.messages[0].rec_plain, 0u);
 }
 
 TEST(Decrypt, SealMatchesTheIndependentEncoder) {

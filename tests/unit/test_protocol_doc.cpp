@@ -101,22 +101,22 @@ std::vector<std::string> check_protocol_doc(const std::string& doc) {
         SDP_CTRL_TRAILER_LEN);
 
   // Section 4: where records start, the wire length, and the worked example.
-  c.one(s4, R"(starts at wire\s+offset `k \* \(rec_app \+ (\d+)\)`)",
+  c.one(s4, R"(starts at wire\s+offset `k \* \(rec_plain \+ (\d+)\)`)",
         "record overhead in record k's offset (section 4)", SDP_RECORD_OVERHEAD);
   c.one(s4, R"(wire length = `msg_len \+ nrec \* (\d+)`)", "record overhead in the wire length (section 4)",
         SDP_RECORD_OVERHEAD);
   auto ex = c.grab(s4,
-                   R"(`msg_len` (\d+) with `rec_app` (\d+): nrec = (\d+); the records start\s+)"
+                   R"(`msg_len` (\d+) with `rec_plain` (\d+): nrec = (\d+); the records start\s+)"
                    R"(at wire offsets (\d+), (\d+) and (\d+) and hold (\d+), (\d+) and (\d+)\s+)"
                    R"(application bytes; wire length = (\d+)\.)",
                    "the section 4 example");
   if (ex.size() == 10) {
-    const auto msg_len = static_cast<u32>(ex[0]), rec_app = static_cast<u32>(ex[1]);
-    c.expect("example: records", ex[2], sdp_record_count(msg_len, rec_app));
+    const auto msg_len = static_cast<u32>(ex[0]), rec_plain = static_cast<u32>(ex[1]);
+    c.expect("example: records", ex[2], sdp_record_count(msg_len, rec_plain));
     u32 end = 0;
     for (u32 k = 0; k < 3; k++) {
       struct sdp_record_geom g {};
-      if (!sdp_record_locate(msg_len, rec_app, k, &g)) {
+      if (!sdp_record_locate(msg_len, rec_plain, k, &g)) {
         c.problems.push_back("example: sdp_record_locate has no record " + std::to_string(k));
         continue;
       }
@@ -141,7 +141,7 @@ std::vector<std::string> check_protocol_doc(const std::string& doc) {
   c.one(s6, R"(\| (\d+) \| GCM tag)", "tag bytes", SDP_TLS_TAG_LEN);
   c.one(s6, R"(So a record costs (\d+) bytes \(`SDP_RECORD_OVERHEAD`\))", "record overhead (section 6)",
         SDP_RECORD_OVERHEAD);
-  c.one(s6, R"(`rec_app` <= (\d+))", "largest rec_app", SDP_RECORD_APP_MAX);
+  c.one(s6, R"(`rec_plain` <= (\d+))", "largest rec_plain", SDP_RECORD_PLAIN_MAX);
   c.one(s6, R"(a (\d+)-byte trailer)", "control trailer bytes (section 6)", SDP_CTRL_TRAILER_LEN);
   // The worked example: one record of the 10-byte "hello, SDP".
   std::smatch m;
@@ -170,7 +170,7 @@ TEST(ProtocolDoc, NumbersMatchKmod) {
 TEST(ProtocolDoc, CatchesTheOldRecordOverhead) {
   std::string doc = read_doc();
   ASSERT_FALSE(doc.empty());
-  doc = std::regex_replace(doc, std::regex(R"(rec_app \+ 45\))"), "rec_app + 37)");
+  doc = std::regex_replace(doc, std::regex(R"(rec_plain \+ 45\))"), "rec_plain + 37)");
   doc = std::regex_replace(doc, std::regex(R"(nrec \* 45`)"), "nrec * 37`");
   auto p = check_protocol_doc(doc);
   ASSERT_EQ(p.size(), 2u) << join(p);

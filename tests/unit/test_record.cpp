@@ -87,7 +87,7 @@ TEST(Record, SequenceNumberLayout) {
 TEST(Record, Geometry) {
   EXPECT_EQ(SDP_RECORD_OVERHEAD, 45u);
   EXPECT_EQ(SDP_FRAME_LEN, 16u);
-  EXPECT_EQ(SDP_RECORD_APP_MAX, 16368u);
+  EXPECT_EQ(SDP_RECORD_PLAIN_MAX, 16368u);
   EXPECT_EQ(sdp_record_count(0, 1000), 1u);
   EXPECT_EQ(sdp_record_count(1000, 1000), 1u);
   EXPECT_EQ(sdp_record_count(1001, 1000), 2u);
@@ -102,15 +102,15 @@ TEST(Record, Geometry) {
   EXPECT_EQ(sdp_record_index_at(1045, 1000), 1u);
   EXPECT_TRUE(sdp_record_fits(16368u * 65536u, 16368));
   EXPECT_FALSE(sdp_record_fits(16368u * 65536u + 1, 16368));
-  EXPECT_FALSE(sdp_record_fits(100, SDP_RECORD_APP_MAX + 1));
+  EXPECT_FALSE(sdp_record_fits(100, SDP_RECORD_PLAIN_MAX + 1));
 }
 
 // Build record `index` of a message the way the module does.
 std::vector<uint8_t> seal_record(const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt,
-                                 uint64_t msg_id, const std::vector<uint8_t>& msg, uint32_t rec_app,
+                                 uint64_t msg_id, const std::vector<uint8_t>& msg, uint32_t rec_plain,
                                  uint32_t index) {
   struct sdp_record_geom g {};
-  EXPECT_TRUE(sdp_record_locate(static_cast<uint32_t>(msg.size()), rec_app, index, &g));
+  EXPECT_TRUE(sdp_record_locate(static_cast<uint32_t>(msg.size()), rec_plain, index, &g));
   uint64_t seq = sdp_record_seq(msg_id, index);
   std::vector<uint8_t> rec(SDP_RECORD_PREFIX);
   sdp_record_prefix(rec.data(), seq, g.app_len);
@@ -134,7 +134,7 @@ TEST(Record, WorkedExampleAes128) {
   auto salt = unhex("a0a1a2a3");
   std::string text = "hello, SDP";
   std::vector<uint8_t> msg(text.begin(), text.end());
-  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_APP_MAX, 0);
+  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_PLAIN_MAX, 0);
   // 17 03 03 | len 0x0032 | seq 0000000000050000 |
   // E(framing 1122334455667788 00000000 0000000a || "hello, SDP") | tag
   EXPECT_EQ(hex(rec.data(), 13), "17030300320000000000050000");
@@ -149,7 +149,7 @@ TEST(Record, WorkedExampleAes256) {
   auto salt = unhex("a0a1a2a3");
   std::string text = "hello, SDP";
   std::vector<uint8_t> msg(text.begin(), text.end());
-  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_APP_MAX, 0);
+  auto rec = seal_record(key, salt, 5, msg, SDP_RECORD_PLAIN_MAX, 0);
   std::printf("worked example AES-256-GCM record: %s\n", hex(rec.data(), rec.size()).c_str());
   EXPECT_EQ(hex(rec.data() + 13, rec.size() - 13), GOLDEN_AES256);
 }
@@ -222,14 +222,14 @@ TEST(Record, OffloadModelProducesTheSoftwareBytes) {
   auto salt = unhex("a0a1a2a3");
   std::vector<uint8_t> msg(40000);
   for (size_t i = 0; i < msg.size(); i++) msg[i] = static_cast<uint8_t>(i * 7 + 1);
-  const uint32_t rec_app = SDP_RECORD_APP_MAX, n = sdp_record_count(40000, rec_app);
+  const uint32_t rec_plain = SDP_RECORD_PLAIN_MAX, n = sdp_record_count(40000, rec_plain);
   ASSERT_EQ(n, 3u);
   std::vector<uint8_t> software, prepared;
   for (uint32_t k = 0; k < n; k++) {
-    auto rec = seal_record(key, salt, 9, msg, rec_app, k);
+    auto rec = seal_record(key, salt, 9, msg, rec_plain, k);
     software.insert(software.end(), rec.begin(), rec.end());
     struct sdp_record_geom g;
-    ASSERT_TRUE(sdp_record_locate(40000, rec_app, k, &g));
+    ASSERT_TRUE(sdp_record_locate(40000, rec_plain, k, &g));
     std::vector<uint8_t> p(g.wire_len);
     sdp_record_prefix(p.data(), sdp_record_seq(9, k), g.app_len);
     sdp_record_frame(p.data() + SDP_RECORD_PREFIX, kExampleRpcId, g.app_off, 40000, false);

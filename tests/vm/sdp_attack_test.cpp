@@ -338,8 +338,8 @@ protected:
   }
 
   // The scripted client's DATA fields for a request of `len` bytes in
-  // records of rec_app application bytes.
-  DataFields request_fields(uint64_t rpc_id, uint32_t len, uint16_t rec_app,
+  // records of rec_plain application bytes.
+  DataFields request_fields(uint64_t rpc_id, uint32_t len, uint16_t rec_plain,
                             uint32_t wire) {
     DataFields f;
     f.sport = kClientPort;
@@ -348,7 +348,7 @@ protected:
     f.epoch = 1;
     f.msg_len = len;
     f.incoming = wire;
-    f.rec_plain = rec_app;
+    f.rec_plain = rec_plain;
     return f;
   }
 
@@ -387,14 +387,14 @@ TEST_P(Attack, OverlappingForgedBytesNeverReachTheApplication) {
   RawSocket raw(kNsClient, GetParam().af, GetParam().client_ip);
   auto before = stats(kNsServer);
 
-  const uint16_t rec_app = 1000;
-  const uint32_t rw = rec_app + SDP_RECORD_OVERHEAD;
-  Bytes plain = pattern(3 * rec_app, 7);
+  const uint16_t rec_plain = 1000;
+  const uint32_t rw = rec_plain + SDP_RECORD_OVERHEAD;
+  Bytes plain = pattern(3 * rec_plain, 7);
   const auto &c2s = keys[0].from_server ? keys[1] : keys[0];
-  Bytes wire = sdp::decrypt::seal_message(c2s, 0, 11, rec_app, plain);
+  Bytes wire = sdp::decrypt::seal_message(c2s, 0, 11, rec_plain, plain);
   ASSERT_EQ(wire.size(), 3u * rw);
   DataFields f = request_fields(11, static_cast<uint32_t>(plain.size()),
-                                rec_app, static_cast<uint32_t>(wire.size()));
+                                rec_plain, static_cast<uint32_t>(wire.size()));
   send_slice(raw, f, wire, 0,
              rw); // record 0: authenticates, decrypted in place
   std::this_thread::sleep_for(milliseconds(50));
@@ -418,14 +418,14 @@ TEST_P(Attack, OverlappingRetransmissionsDeliverTheAuthenticatedBytes) {
   sdp::Socket server = server_socket(km);
   RawSocket raw(kNsClient, GetParam().af, GetParam().client_ip);
 
-  const uint16_t rec_app = 1000;
-  const uint32_t rw = rec_app + SDP_RECORD_OVERHEAD;
-  Bytes plain = pattern(4 * rec_app - 123, 3);
+  const uint16_t rec_plain = 1000;
+  const uint32_t rw = rec_plain + SDP_RECORD_OVERHEAD;
+  Bytes plain = pattern(4 * rec_plain - 123, 3);
   const auto &c2s = keys[0].from_server ? keys[1] : keys[0];
-  Bytes wire = sdp::decrypt::seal_message(c2s, 0, 13, rec_app, plain);
+  Bytes wire = sdp::decrypt::seal_message(c2s, 0, 13, rec_plain, plain);
   const uint32_t n = static_cast<uint32_t>(wire.size());
   DataFields f =
-      request_fields(13, static_cast<uint32_t>(plain.size()), rec_app, n);
+      request_fields(13, static_cast<uint32_t>(plain.size()), rec_plain, n);
   // Each slice starts inside the previous one: [0,700) [500,rw+200)
   // [rw+100, 2rw+10) [2rw-50, 3rw+5) [3rw-1, n) [rw-10, 2rw+20).
   const uint32_t cuts[][2] = {{0, 700},

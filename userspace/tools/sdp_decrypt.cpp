@@ -64,7 +64,7 @@ DESCRIPTION
             correct sender puts on the wire. --rpc-id: the RPC id the
             framing header carries (default 0). --rec-app: application bytes
             per record (default and maximum 16368; the sender's choice is
-            the "rec_app" of sdp-decrypt --json).
+            the "rec_plain" of sdp-decrypt --json).
 
 OPTIONS
     --key-file FILE  keys of one peer (format: libsdp sdp_socket.h
@@ -123,7 +123,7 @@ sdp::KeyMaterial load_keys(const std::string& path) {
 int run_seal(const std::vector<std::string>& args) {
   std::string key_file, file;
   int dir = -1;
-  uint64_t msg_id = 0, rpc_id = 0, rec_app = SDP_RECORD_APP_MAX;
+  uint64_t msg_id = 0, rpc_id = 0, rec_plain = SDP_RECORD_PLAIN_MAX;
   bool have_id = false;
   for (size_t i = 1; i < args.size(); i++) {
     const std::string& a = args[i];
@@ -136,22 +136,22 @@ int run_seal(const std::vector<std::string>& args) {
     else if (a == "--s2c") dir = 1;
     else if (a == "--msg-id") msg_id = number(value(), "message id"), have_id = true;
     else if (a == "--rpc-id") rpc_id = number(value(), "rpc id");
-    else if (a == "--rec-app") rec_app = number(value(), "record size");
+    else if (a == "--rec-app") rec_plain = number(value(), "record size");
     else if (a.starts_with("-")) usage_error("unknown option '" + a + "'");
     else if (file.empty()) file = a;
     else usage_error("more than one message file");
   }
   if (key_file.empty() || dir < 0 || !have_id || file.empty())
     usage_error("seal needs --key-file, --c2s or --s2c, --msg-id and a message file");
-  if (rec_app == 0 || rec_app > SDP_RECORD_APP_MAX)
-    usage_error("--rec-app must be 1.." + std::to_string(SDP_RECORD_APP_MAX));
+  if (rec_plain == 0 || rec_plain > SDP_RECORD_PLAIN_MAX)
+    usage_error("--rec-app must be 1.." + std::to_string(SDP_RECORD_PLAIN_MAX));
   std::ifstream in(file, std::ios::binary);
   if (!in) usage_error("cannot read " + file);
   std::vector<uint8_t> msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto keys = sdp::decrypt::dir_keys(load_keys(key_file), key_file);
   try {
     auto wire = sdp::decrypt::seal_message(keys[dir], msg_id, rpc_id,
-                                           static_cast<uint32_t>(rec_app), msg);
+                                           static_cast<uint32_t>(rec_plain), msg);
     std::cout << sdp::decrypt::to_hex(wire) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "sdp-decrypt: seal: " << e.what() << "\n";
@@ -253,10 +253,10 @@ int main(int argc, char** argv) {
     if (json) {
       std::printf(
           "{\"type\":\"message\",\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"rpc_id\":%llu,"
-          "\"epoch\":%u,\"msg_id\":%llu,\"length\":%u,\"rec_app\":%u,\"records\":%u,\"packets\":%llu,"
+          "\"epoch\":%u,\"msg_id\":%llu,\"length\":%u,\"rec_plain\":%u,\"records\":%u,\"packets\":%llu,"
           "\"duplicate_packets\":%llu,\"complete\":%s,\"key\":\"%s\",\"%s\":\"%s\"",
           dir, m.src.c_str(), m.dst.c_str(), static_cast<unsigned long long>(m.rpc_id), m.epoch,
-          static_cast<unsigned long long>(m.msg_id), m.msg_len, m.rec_app, m.records,
+          static_cast<unsigned long long>(m.msg_id), m.msg_len, m.rec_plain, m.records,
           static_cast<unsigned long long>(m.packets),
           static_cast<unsigned long long>(m.duplicate_packets), m.complete ? "true" : "false",
           m.key_label.c_str(), file.empty() ? "plaintext_hex" : "file", data.c_str());

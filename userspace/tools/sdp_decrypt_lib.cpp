@@ -80,18 +80,18 @@ std::vector<DirKey> dir_keys(const KeyMaterial& km, const std::string& name) {
 }
 
 std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc_id,
-                                  uint32_t rec_app, std::span<const uint8_t> plain) {
-  if (plain.size() > SDP_MAX_MESSAGE) throw std::runtime_error("message longer than 16 MiB");
+                                  uint32_t rec_plain, std::span<const uint8_t> plain) {
+  if (plain.size() > SDP_MAX_MESSAGE_LEN) throw std::runtime_error("message longer than 16 MiB");
   uint32_t msg_len = static_cast<uint32_t>(plain.size());
-  if (!sdp_record_fits(msg_len, rec_app))
-    throw std::runtime_error("record size " + std::to_string(rec_app) + " cannot frame " +
+  if (!sdp_record_fits(msg_len, rec_plain))
+    throw std::runtime_error("record size " + std::to_string(rec_plain) + " cannot frame " +
                              std::to_string(msg_len) + " bytes");
   if (msg_id >= SDP_MSG_ID_LIMIT) throw std::runtime_error("message id too large");
   if (k.salt.size() != SDP_SALT_LEN) throw std::runtime_error(k.label + ": salt must be 4 bytes");
   const EVP_CIPHER* cipher = evp_cipher(k);
   std::vector<uint8_t> out;
   struct sdp_record_geom g;
-  for (uint32_t i = 0; sdp_record_locate(msg_len, rec_app, i, &g); i++) {
+  for (uint32_t i = 0; sdp_record_locate(msg_len, rec_plain, i, &g); i++) {
     uint64_t seq = sdp_record_seq(msg_id, i);
     uint8_t prefix[SDP_RECORD_PREFIX], iv[SDP_GCM_IV_LEN], aad[13];
     sdp_record_prefix(prefix, seq, g.app_len);
@@ -118,9 +118,9 @@ std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc
 
 std::optional<std::vector<uint8_t>> open_record(const DirKey& k, std::span<const uint8_t> rec,
                                                 uint64_t msg_id, uint32_t index, uint64_t rpc_id,
-                                                uint32_t msg_len, uint32_t rec_app) {
+                                                uint32_t msg_len, uint32_t rec_plain) {
   struct sdp_record_geom g;
-  if (!sdp_record_locate(msg_len, rec_app, index, &g) || rec.size() != g.wire_len) return {};
+  if (!sdp_record_locate(msg_len, rec_plain, index, &g) || rec.size() != g.wire_len) return {};
   if (!sdp_record_prefix_ok(rec.data(), &g, msg_id)) return {};
   uint64_t seq = sdp_record_seq(msg_id, index);
   uint8_t iv[SDP_GCM_IV_LEN], aad[13];
@@ -381,28 +381,28 @@ void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, siz
   const auto* h = reinterpret_cast<const sdp_data_hdr*>(p);
   uint32_t seq = be32(p + 4);
   uint8_t epoch = h->common.epoch;
-  uint32_t msg_len = be32(p + 28), rec_app = be16(p + 36);
+  uint32_t msg_len = be32(p + 28), rec_plain = be16(p + 36);
   auto [it, fresh] = index_.try_emplace(fk, streams_.size());
   if (fresh) {
     Stream s;
     s.key = fk;
     s.epoch = epoch;
     s.msg_len = msg_len;
-    s.rec_app = rec_app;
-    if (msg_len > SDP_MAX_MESSAGE) {
+    s.rec_plain = rec_plain;
+    if (msg_len > SDP_MAX_MESSAGE_LEN) {
       error(where() + "msg_len " + std::to_string(msg_len) + " over the 16 MiB protocol limit");
       s.broken = true;
-    } else if ((epoch == 0) != (rec_app == 0)) {
+    } else if ((epoch == 0) != (rec_plain == 0)) {
       error(where() + "epoch " + std::to_string(epoch) + " with record size " +
-            std::to_string(rec_app) + " (a key needs records and records need a key)");
+            std::to_string(rec_plain) + " (a key needs records and records need a key)");
       s.broken = true;
-    } else if (rec_app && !sdp_record_fits(msg_len, rec_app)) {
-      error(where() + "record size " + std::to_string(rec_app) + " cannot frame " +
+    } else if (rec_plain && !sdp_record_fits(msg_len, rec_plain)) {
+      error(where() + "record size " + std::to_string(rec_plain) + " cannot frame " +
             std::to_string(msg_len) + " bytes");
       s.broken = true;
     }
     if (!s.broken)
-      s.wire_len = rec_app ? msg_len + uint64_t(sdp_record_count(msg_len, rec_app)) *
+      s.wire_len = rec_plain ? msg_len + uint64_t(sdp_record_count(msg_len, rec_plain)) *
                                            SDP_RECORD_OVERHEAD
                            : msg_len;
     streams_.push_back(std::move(s));
@@ -410,7 +410,7 @@ void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, siz
   Stream& s = streams_[it->second];
   s.packets++;
   if (s.broken) return;
-  if (s.epoch != epoch || s.msg_len != msg_len || s.rec_app != rec_app) {
+  if (s.epoch != epoch || s.msg_len != msg_len || s.rec_plain != rec_plain) {
     error(where() + "DATA header differs from earlier packets of the same message (epoch, " +
           "msg_len or record size), rpc " + std::to_string(fk.rpc_id));
     return;
@@ -470,7 +470,7 @@ Result Decoder::finish() {
     m.rpc_id = s.key.rpc_id;
     m.epoch = s.epoch;
     m.msg_len = s.msg_len;
-    m.rec_app = s.rec_app;
+    m.rec_plain = s.rec_plain;
     m.packets = s.packets;
     m.duplicate_packets = s.duplicate_packets;
     std::string name = std::string(m.from_server ? "response" : "request") + " rpc " +
@@ -485,7 +485,7 @@ Result Decoder::finish() {
     if (opt_.keep_wire) m.wire = s.buf;
     if (m.wire.size() < s.wire_len && opt_.keep_wire) m.wire.resize(s.wire_len);
 
-    if (!s.rec_app) {  // plaintext message
+    if (!s.rec_plain) {  // plaintext message
       m.complete = m.missing_bytes == 0;
       if (m.complete) m.plain.assign(s.buf.begin(), s.buf.begin() + s.wire_len);
       res.messages.push_back(std::move(m));
@@ -496,7 +496,7 @@ Result Decoder::finish() {
       if (k.epoch == s.epoch && k.from_server == s.key.from_server) cands.push_back(&k);
     const DirKey* key = nullptr;
     std::string flow_label = "flow " + m.src + ">" + m.dst;
-    uint32_t nrec = sdp_record_count(s.msg_len, s.rec_app);
+    uint32_t nrec = sdp_record_count(s.msg_len, s.rec_plain);
     m.records = nrec;
     std::optional<uint64_t> msg_id;
     bool ok = m.missing_bytes == 0;
@@ -507,7 +507,7 @@ Result Decoder::finish() {
     }
     if (ok) m.plain.resize(s.msg_len);
     struct sdp_record_geom g;
-    for (uint32_t i = 0; i < nrec && sdp_record_locate(s.msg_len, s.rec_app, i, &g); i++) {
+    for (uint32_t i = 0; i < nrec && sdp_record_locate(s.msg_len, s.rec_plain, i, &g); i++) {
       st_.records++;
       if (!covered(s, g.wire_off, g.wire_off + SDP_RECORD_PREFIX)) {
         ok = false;
@@ -528,9 +528,9 @@ Result Decoder::finish() {
       if (whole && !cands.empty()) {
         std::span<const uint8_t> bytes(rec, g.wire_len);
         std::optional<std::vector<uint8_t>> app;
-        if (key) app = open_record(*key, bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app);
+        if (key) app = open_record(*key, bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain);
         for (size_t c = 0; !app && !key && c < cands.size(); c++) {
-          app = open_record(*cands[c], bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app);
+          app = open_record(*cands[c], bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain);
           if (app) key = cands[c];
         }
         if (!app) {

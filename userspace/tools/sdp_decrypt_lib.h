@@ -37,14 +37,14 @@ std::vector<DirKey> dir_keys(const KeyMaterial& km, const std::string& name);
 // The wire stream (records back to back) of a message under `k`, exactly as
 // docs/PROTOCOL.md section 6 defines it (the framing header carries rpc_id).
 std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc_id,
-                                  uint32_t rec_app, std::span<const uint8_t> plain);
+                                  uint32_t rec_plain, std::span<const uint8_t> plain);
 
 // Opens one record (all its wire bytes) of message msg_id: checks the
 // record header, explicit nonce, tag and framing header. Returns the
 // application bytes or nullopt.
 std::optional<std::vector<uint8_t>> open_record(const DirKey& k, std::span<const uint8_t> rec,
                                                 uint64_t msg_id, uint32_t index, uint64_t rpc_id,
-                                                uint32_t msg_len, uint32_t rec_app);
+                                                uint32_t msg_len, uint32_t rec_plain);
 
 struct Message {
   std::string src, dst;  // "10.0.0.1:5000", "[fd77::1]:5000"
@@ -53,7 +53,7 @@ struct Message {
   uint8_t epoch = 0;
   uint64_t msg_id = 0;       // meaningful when epoch != 0 and first_record_seen
   uint32_t msg_len = 0;
-  uint32_t rec_app = 0;      // 0: plaintext message
+  uint32_t rec_plain = 0;      // 0: plaintext message
   uint32_t records = 0;
   std::string key_label;     // the key that opened it
   bool complete = false;     // every byte captured and (with a key) authenticated
@@ -123,7 +123,7 @@ class Decoder {
   struct Stream {
     FlowKey key;
     uint8_t epoch = 0;
-    uint32_t msg_len = 0, rec_app = 0;
+    uint32_t msg_len = 0, rec_plain = 0;
     uint64_t wire_len = 0;
     std::vector<uint8_t> buf;
     std::map<uint64_t, uint64_t> have;  // captured [start, end) ranges, merged

@@ -107,7 +107,7 @@ struct Generator {
         return {data(len, len + below(1000), 1 + below(1400)), "data_offset_beyond"};
       }
       case 7:
-        return {data(SDP_MAX_MESSAGE + 1 + below(1 << 20), 0, 100), "data_too_long"};
+        return {data(SDP_MAX_MESSAGE_LEN + 1 + below(1 << 20), 0, 100), "data_too_long"};
       case 8: {
         Packet p = header(SDP_PKT_UNKNOWN);
         p.resize(p.size() + 1 + below(64), 0);

@@ -12,6 +12,23 @@ extern "C" {
 
 namespace {
 
+// Number of ids in the set (the module never needs to count them).
+unsigned int sdp_ackset_count(const sdp_ackset* s) {
+  if (!s->top) return 0;
+  return 1 + static_cast<unsigned int>(__builtin_popcountll(s->more));
+}
+
+// The n-th id of the set, highest first (n < sdp_ackset_count()): what a
+// server reads out of (top, more), the way sdp_rcv_ack() walks the bits.
+u64 sdp_ackset_id(u64 top, u64 more, unsigned int n) {
+  if (!n) return top;
+  for (unsigned int i = 0; i < SDP_ACK_MORE_BITS; i++) {
+    if (!(more & (1ULL << i))) continue;
+    if (!--n) return top - 1 - i;
+  }
+  return 0;
+}
+
 std::set<u64> ids_of(const sdp_ackset& s) {
   std::set<u64> out;
   for (unsigned int n = 0; n < sdp_ackset_count(&s); n++) out.insert(sdp_ackset_id(s.top, s.more, n));

@@ -232,7 +232,7 @@ TEST(CodecRoundTrip, EmptyMessage) {
 TEST(CodecWireLen, WithoutRecords) {
   EXPECT_EQ(sdp_wire_len(0, 0, kOverhead), 0u);
   EXPECT_EQ(sdp_wire_len(1, 0, kOverhead), 1u);
-  EXPECT_EQ(sdp_wire_len(SDP_MAX_MESSAGE, 0, kOverhead), SDP_MAX_MESSAGE);
+  EXPECT_EQ(sdp_wire_len(SDP_MAX_MESSAGE_LEN, 0, kOverhead), SDP_MAX_MESSAGE_LEN);
 }
 
 TEST(CodecWireLen, WithRecords) {
@@ -243,8 +243,8 @@ TEST(CodecWireLen, WithRecords) {
   EXPECT_EQ(sdp_wire_len(16384 * 4, 16384, kOverhead), 16384 * 4 + 4 * kOverhead);
   EXPECT_EQ(sdp_wire_len(100, 100, 0), 100u);
   // The largest case does not overflow 32 bits silently: it is 64-bit.
-  EXPECT_EQ(sdp_wire_len(SDP_MAX_MESSAGE, 1, kOverhead),
-            static_cast<u64>(SDP_MAX_MESSAGE) * (1 + kOverhead));
+  EXPECT_EQ(sdp_wire_len(SDP_MAX_MESSAGE_LEN, 1, kOverhead),
+            static_cast<u64>(SDP_MAX_MESSAGE_LEN) * (1 + kOverhead));
   EXPECT_GT(sdp_wire_len(0xffffffffu, 1, 0xffffffffu), 0xffffffffull);
 }
 
@@ -446,9 +446,9 @@ TEST(CodecCtrlTrailer, KeyedControlPackets) {
 TEST(CodecDrop, DataLength) {
   {
     Pkt p(SDP_PKT_DATA, 10);
-    p.data()->msg_len = cpu_to_be32(SDP_MAX_MESSAGE);
+    p.data()->msg_len = cpu_to_be32(SDP_MAX_MESSAGE_LEN);
     EXPECT_EQ(p.parse(), SDP_DROP_NONE);
-    p.data()->msg_len = cpu_to_be32(SDP_MAX_MESSAGE + 1);
+    p.data()->msg_len = cpu_to_be32(SDP_MAX_MESSAGE_LEN + 1);
     EXPECT_EQ(p.parse(), SDP_DROP_BAD_LENGTH);
     p.data()->msg_len = cpu_to_be32(0xffffffff);
     EXPECT_EQ(p.parse(), SDP_DROP_BAD_LENGTH);
@@ -503,10 +503,10 @@ TEST(CodecDrop, DataOffsetBeyondWireLength) {
 
 TEST(CodecDrop, ResendRange) {
   Pkt p(SDP_PKT_RESEND);
-  p.resend()->offset = cpu_to_be32(SDP_MAX_MESSAGE);
-  p.resend()->length = cpu_to_be32(SDP_MAX_MESSAGE);
+  p.resend()->offset = cpu_to_be32(SDP_MAX_MESSAGE_LEN);
+  p.resend()->length = cpu_to_be32(SDP_MAX_MESSAGE_LEN);
   EXPECT_EQ(p.parse(), SDP_DROP_NONE);
-  p.resend()->length = cpu_to_be32(SDP_MAX_MESSAGE + 1);
+  p.resend()->length = cpu_to_be32(SDP_MAX_MESSAGE_LEN + 1);
   EXPECT_EQ(p.parse(), SDP_DROP_BAD_OFFSET);
   p.resend()->offset = cpu_to_be32(0xffffffff);
   p.resend()->length = cpu_to_be32(0xffffffff);
