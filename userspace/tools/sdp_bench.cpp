@@ -22,11 +22,11 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <utility>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sdp_args.h"
@@ -39,19 +39,19 @@ using sdp::cipher_name;
 using sdp::inet_socket;
 using KeyRing = sdp::KeyRing;
 using sdp::peer_of;
-using sdp::set_nodelay;
 using sdp::set_tls_key;
 using sdp::set_tls_ulp;
 using sdp::write_all;
 using sdp::writev_all;
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char *kUsage = R"(NAME
     sdp-bench - ping-pong latency: SDP, encrypted SDP, TCP, kTLS, UDP
 
 SYNOPSIS
-    sdp-bench server [--port N] [-6] [--key-file F]...
+    sdp-bench server [--port N] [-6] [--key-file F]... [PEER OPTIONS]
     sdp-bench client --server ADDR [--port N] [--protos LIST] [--sizes LIST]
                      [--iterations N] [--warmup N] [--rounds N] [--key-file F]...
+                     [PEER OPTIONS]
 
 DESCRIPTION
     server  answers every protocol below at --port (default 6000) until
@@ -108,6 +108,17 @@ OPTIONS
                    derived per session (see sdp-aes128); kTLS uses the
                    file's keys with random explicit IVs per connection.
 
+PEER OPTIONS (TCP and kTLS; give the same to client and server)
+    --tcp-quickack  setsockopt(TCP_QUICKACK, 1) after connect/accept and
+                    again after every read (Linux clears it by itself), so
+                    the receiver never delays an ACK.
+    --sockbuf N     SO_SNDBUF and SO_RCVBUF of N bytes (K/M suffixes; the
+                    kernel doubles the value and stops autotuning). Default:
+                    autotuned buffers (net.ipv4.tcp_wmem/tcp_rmem).
+    TCP_NODELAY is always set. The client prints the settings in effect on
+    its sockets (read back with getsockopt) to stderr as one line starting
+    "peer settings:".
+
 EXIT STATUS
     0 success, 1 error (including a wrong echo, a kTLS setsockopt failure
     such as "tls.ko not loaded", or a key the server lacks), 2 usage.
@@ -119,24 +130,85 @@ constexpr uint64_t kMaxStreamMessage = 64ULL << 20;
 
 // First byte of a connection to the server's TCP listener.
 constexpr uint8_t kModeTcp = 'T';
-constexpr uint8_t kModeKtls = 'K';    // + cipher, TLS minor version, pad, iv c2s[8], iv s2c[8]
-constexpr uint8_t kModeSdpKeys = 'S'; // + cipher, client SDP port (big endian), session context
+constexpr uint8_t kModeKtls = 'K';      // + cipher, TLS minor version, pad, iv c2s[8], iv s2c[8]
+constexpr uint8_t kModeSdpKeys = 'S';   // + cipher, client SDP port (big endian), session context
 constexpr size_t kSessionContext = 16;  // random bytes per SDP session (key derivation)
 
-[[noreturn]] void die(const char* what) {
+[[noreturn]] void die(const char *what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-[[noreturn]] void die_errno(int err, const std::string& what) {
+[[noreturn]] void die_errno(int err, const std::string &what) {
   throw std::system_error(err, std::generic_category(), what);
 }
 
-bool read_all(int fd, void* p, size_t n) {
+bool read_all(int fd, void *p, size_t n) {
   static const std::string timeout = "no response within " + std::to_string(kIoTimeoutSec) + " s";
   return sdp::read_all(fd, p, n, timeout.c_str());
 }
 
-void set_io_timeout(int fd) { sdp::set_receive_timeout(fd, kIoTimeoutSec); }
+void set_io_timeout(int fd) {
+  sdp::set_receive_timeout(fd, kIoTimeoutSec);
+}
+
+// How TCP and kTLS sockets are tuned (PEER OPTIONS); the same on both ends.
+struct PeerTuning {
+  bool quickack = false;
+  int sockbuf = 0;  // 0: autotuned
+
+  void apply(int fd) const {
+    sdp::set_nodelay(fd);
+    if (sockbuf) {
+      for (int opt : {SO_SNDBUF, SO_RCVBUF})
+        if (setsockopt(fd, SOL_SOCKET, opt, &sockbuf, sizeof(sockbuf)) < 0) die("setsockopt(SO_SNDBUF/SO_RCVBUF)");
+    }
+    rearm(fd);
+  }
+  // TCP_QUICKACK is not sticky: the kernel leaves quick-ACK mode again, so
+  // applications that want it set it after every read.
+  void rearm(int fd) const {
+    int one = 1;
+    if (quickack && setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) < 0) die("setsockopt(TCP_QUICKACK)");
+  }
+  // What a socket really has, read back from the kernel.
+  static std::string describe(int fd) {
+    int nodelay = 0, snd = 0, rcv = 0;
+    socklen_t l = sizeof(int);
+    getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &l);
+    l = sizeof(int);
+    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &l);
+    l = sizeof(int);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &l);
+    return std::string("TCP_NODELAY=") + std::to_string(nodelay) + " SO_SNDBUF=" + std::to_string(snd) +
+           " SO_RCVBUF=" + std::to_string(rcv);
+  }
+  std::string summary() const {
+    return std::string("TCP and kTLS, both ends: TCP_NODELAY; ") +
+           (quickack ? "TCP_QUICKACK re-armed after every read; " : "no TCP_QUICKACK (delayed ACKs allowed); ") +
+           (sockbuf ? "SO_SNDBUF=SO_RCVBUF=" + std::to_string(sockbuf) + " (fixed)" : "autotuned socket buffers");
+  }
+};
+PeerTuning g_tuning;  // set once from the command line, before any socket
+
+// read_all that re-arms TCP_QUICKACK after every read (when asked to).
+bool read_stream(int fd, void *p, size_t n) {
+  if (!g_tuning.quickack) return read_all(fd, p, n);
+  auto *b = static_cast<std::byte *>(p);
+  while (n) {
+    ssize_t r = ::read(fd, b, n);
+    if (r == 0) return false;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        throw std::runtime_error("no response within " + std::to_string(kIoTimeoutSec) + " s");
+      die("read");
+    }
+    g_tuning.rearm(fd);
+    b += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
 
 // ---------------------------------------------------------------- server --
 
@@ -163,6 +235,7 @@ void echo_stream(int fd) {
         if (errno == EINTR) continue;
         die("read");
       }
+      g_tuning.rearm(fd);
       have += static_cast<size_t>(r);
     }
     write_all(fd, buf.data(), need);
@@ -172,13 +245,13 @@ void echo_stream(int fd) {
 }
 
 // Answers SDP requests on s until it is shut down.
-void serve_sdp_socket(sdp::Socket& s) {
+void serve_sdp_socket(sdp::Socket &s) {
   std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
   for (;;) {
     std::optional<sdp::Message> m;
     try {
       m = s.receive(buf);
-    } catch (const std::system_error& e) {
+    } catch (const std::system_error &e) {
       if (e.code().value() == ESHUTDOWN) return;
       throw;
     }
@@ -186,14 +259,14 @@ void serve_sdp_socket(sdp::Socket& s) {
   }
 }
 
-void handle_ktls(int fd, const KeyRing& keys) {
+void handle_ktls(int fd, const KeyRing &keys) {
   uint8_t h[19];
   if (!read_all(fd, h, sizeof(h))) return;
   uint16_t cipher = h[0];
   int minor = h[1];
-  const uint8_t* iv_c2s = h + 3;
-  const uint8_t* iv_s2c = h + 11;
-  const sdp::KeyMaterial* km = keys.find(cipher);
+  const uint8_t *iv_c2s = h + 3;
+  const uint8_t *iv_s2c = h + 11;
+  const sdp::KeyMaterial *km = keys.find(cipher);
   uint8_t status = 0;
   if ((cipher != SDP_CIPHER_AES_GCM_128 && cipher != SDP_CIPHER_AES_GCM_256) || (minor != 2 && minor != 3))
     status = EINVAL;
@@ -207,7 +280,7 @@ void handle_ktls(int fd, const KeyRing& keys) {
   try {
     set_tls_ulp(fd);
     set_tls_key(fd, TLS_RX, cipher, minor, km->c2s_key, km->c2s_salt, iv_c2s);
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error &e) {
     status = static_cast<uint8_t>(e.code().value());
     write_all(fd, &status, 1);
     throw;
@@ -219,7 +292,7 @@ void handle_ktls(int fd, const KeyRing& keys) {
 
 // Encrypted SDP session: a fresh SDP socket keyed for the client's SDP
 // address, served until the control connection closes.
-void handle_sdp_keys(int fd, const KeyRing& keys) {
+void handle_sdp_keys(int fd, const KeyRing &keys) {
   // cipher, client port, then kSessionContext random bytes from the client:
   // the session's keys are derived from the key file's and them, so no
   // transmit key is used by two sessions (libsdp refuses that).
@@ -227,7 +300,7 @@ void handle_sdp_keys(int fd, const KeyRing& keys) {
   if (!read_all(fd, h, sizeof(h))) return;
   uint16_t cipher = h[0];
   uint16_t client_port = static_cast<uint16_t>(h[1] << 8 | h[2]);
-  const sdp::KeyMaterial* km = keys.find(cipher);
+  const sdp::KeyMaterial *km = keys.find(cipher);
   uint8_t reply[4] = {0, 0, 0, 0};
   if (!km || !client_port) {
     reply[0] = km ? EINVAL : ENOKEY;
@@ -236,15 +309,15 @@ void handle_sdp_keys(int fd, const KeyRing& keys) {
   }
   sdp::Address client = peer_of(fd);
   if (client.family() == AF_INET)
-    reinterpret_cast<sockaddr_in*>(&client.storage)->sin_port = htons(client_port);
+    reinterpret_cast<sockaddr_in *>(&client.storage)->sin_port = htons(client_port);
   else
-    reinterpret_cast<sockaddr_in6*>(&client.storage)->sin6_port = htons(client_port);
+    reinterpret_cast<sockaddr_in6 *>(&client.storage)->sin6_port = htons(client_port);
   std::unique_ptr<sdp::Socket> s;
   try {
     s = std::make_unique<sdp::Socket>(client.family());
     s->bind(sdp::Address::parse(client.family() == AF_INET6 ? "::" : "0.0.0.0", 0));
     s->install_keys(client, km->derive(std::span<const uint8_t>(h + 3, kSessionContext)), false);
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error &e) {
     reply[0] = static_cast<uint8_t>(e.code().value());
     write_all(fd, reply, sizeof(reply));
     throw;
@@ -264,16 +337,16 @@ void handle_sdp_keys(int fd, const KeyRing& keys) {
   });
   try {
     serve_sdp_socket(*s);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "sdp-bench server: SDP session for " << client.to_string() << ": " << e.what() << "\n";
   }
   ::shutdown(fd, SHUT_RDWR);
   watcher.join();
 }
 
-void handle_connection(int fd, const KeyRing& keys) {
+void handle_connection(int fd, const KeyRing &keys) {
   try {
-    set_nodelay(fd);
+    g_tuning.apply(fd);
     uint8_t mode = 0;
     if (read_all(fd, &mode, 1)) {
       switch (mode) {
@@ -283,13 +356,13 @@ void handle_connection(int fd, const KeyRing& keys) {
         default: std::cerr << "sdp-bench server: unknown connection mode " << int{mode} << "\n";
       }
     }
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "sdp-bench server: " << e.what() << "\n";
   }
   ::close(fd);
 }
 
-void serve_tcp(sdp::Address local, const KeyRing* keys) {
+void serve_tcp(sdp::Address local, const KeyRing *keys) {
   int lfd = inet_socket(local.family(), SOCK_STREAM);
   if (::bind(lfd, local.sa(), local.length) < 0 || ::listen(lfd, 16) < 0) die("tcp bind/listen");
   for (;;) {
@@ -306,12 +379,12 @@ void serve_udp(sdp::Address local) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t plen = sizeof(peer);
-    ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen);
-    if (n >= 0) ::sendto(fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&peer), plen);
+    ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&peer), &plen);
+    if (n >= 0) ::sendto(fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr *>(&peer), plen);
   }
 }
 
-int run_server(const sdp::Address& local, const KeyRing& keys) {
+int run_server(const sdp::Address &local, const KeyRing &keys) {
   sdp::Socket s(local.family());
   s.bind(local);
   std::thread(serve_tcp, local, &keys).detach();
@@ -335,6 +408,8 @@ class Transport {
   virtual bool supports(size_t) const { return true; }
   // After the run: check in the kernel that the path was what its name says.
   virtual void check_after_run() {}
+  // Socket settings in effect (TCP and kTLS), empty for the others.
+  virtual std::string settings() const { return {}; }
   void scrub() { std::fill(rbuf_.begin(), rbuf_.end(), std::byte{0x5a}); }
 
  protected:
@@ -346,12 +421,12 @@ class Transport {
 // TCP and kTLS: 8-byte little-endian length, then the payload.
 class StreamTransport : public Transport {
  public:
-  StreamTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, int tls_minor,
-                  const sdp::KeyMaterial* km)
+  StreamTransport(const sdp::Address &dst, size_t max_size, uint16_t cipher, int tls_minor, const sdp::KeyMaterial *km)
       : Transport(max_size), cipher_(cipher), minor_(tls_minor) {
     fd_ = inet_socket(dst.family(), SOCK_STREAM);
+    g_tuning.apply(fd_);  // buffers before connect: the window scale is chosen at SYN time
     if (::connect(fd_, dst.sa(), dst.length) < 0) die("tcp connect");
-    set_nodelay(fd_);
+    g_tuning.rearm(fd_);
     set_io_timeout(fd_);
     if (!cipher) {
       write_all(fd_, &kModeTcp, 1);
@@ -366,12 +441,15 @@ class StreamTransport : public Transport {
       throw std::runtime_error(std::string("kTLS: the server has no key for ") + cipher_name(cipher) +
                                " (start it with --key-file)");
     if (status)
-      die_errno(status, "kTLS: the server's setsockopt(TCP_ULP/TLS_RX) failed (is tls.ko loaded there?)");
+      die_errno(status,
+                "kTLS: the server's setsockopt(TCP_ULP/TLS_RX) failed "
+                "(is tls.ko loaded there?)");
     set_tls_ulp(fd_);
     set_tls_key(fd_, TLS_TX, cipher, tls_minor, km->c2s_key, km->c2s_salt, h + 4);
     set_tls_key(fd_, TLS_RX, cipher, tls_minor, km->s2c_key, km->s2c_salt, h + 12);
   }
   ~StreamTransport() override { ::close(fd_); }
+  std::string settings() const override { return PeerTuning::describe(fd_); }
 
   void check_after_run() override {
     if (!cipher_) return;
@@ -384,17 +462,18 @@ class StreamTransport : public Transport {
  protected:
   std::span<const std::byte> do_exchange(std::span<const std::byte> req) override {
     uint64_t len = htole64(req.size());
-    iovec iov[2] = {{&len, sizeof(len)}, {const_cast<std::byte*>(req.data()), req.size()}};
+    iovec iov[2] = {{&len, sizeof(len)}, {const_cast<std::byte *>(req.data()), req.size()}};
     bool ok;
     try {
       writev_all(fd_, iov, 2);
-      ok = read_all(fd_, rbuf_.data(), 8 + req.size());
-    } catch (const std::system_error& e) {
+      ok = read_stream(fd_, rbuf_.data(), 8 + req.size());
+    } catch (const std::system_error &e) {
       if (e.code().value() != ECONNRESET && e.code().value() != EPIPE) throw;
       ok = false;
     }
     if (!ok)
-      throw std::runtime_error(cipher_ ? "kTLS: the server closed the connection (different keys? its stderr says why)"
+      throw std::runtime_error(cipher_ ? "kTLS: the server closed the connection "
+                                         "(different keys? its stderr says why)"
                                        : "tcp: the server closed the connection");
     std::memcpy(&len, rbuf_.data(), 8);
     if (le64toh(len) != req.size()) throw std::runtime_error("response length differs from the request's");
@@ -409,7 +488,7 @@ class StreamTransport : public Transport {
 
 class UdpTransport : public Transport {
  public:
-  UdpTransport(const sdp::Address& dst, size_t max_size) : Transport(max_size) {
+  UdpTransport(const sdp::Address &dst, size_t max_size) : Transport(max_size) {
     fd_ = inet_socket(dst.family(), SOCK_DGRAM);
     if (::connect(fd_, dst.sa(), dst.length) < 0) die("udp connect");
     timeval tv{2, 0};
@@ -435,7 +514,7 @@ class SdpTransport : public Transport {
  public:
   // cipher 0: plaintext to dst. Otherwise a key exchange with the server's
   // TCP listener at dst picks the keyed server socket.
-  SdpTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, const sdp::KeyMaterial* km)
+  SdpTransport(const sdp::Address &dst, size_t max_size, uint16_t cipher, const sdp::KeyMaterial *km)
       : Transport(max_size), sock_(dst.family()), dst_(dst), cipher_(cipher) {
     sock_.set_receive_timeout_ms(kIoTimeoutSec * 1000);
     if (!cipher) return;
@@ -450,16 +529,17 @@ class SdpTransport : public Transport {
     std::vector<uint8_t> context(h + 4, h + sizeof(h));
     write_all(ctl_, h, sizeof(h));
     uint8_t reply[4];
-    if (!read_all(ctl_, reply, sizeof(reply))) throw std::runtime_error("SDP key exchange: the server closed the connection");
+    if (!read_all(ctl_, reply, sizeof(reply)))
+      throw std::runtime_error("SDP key exchange: the server closed the connection");
     if (reply[0] == ENOKEY)
       throw std::runtime_error(std::string("SDP key exchange: the server has no key for ") + cipher_name(cipher) +
                                " (start it with --key-file)");
     if (reply[0]) die_errno(reply[0], "SDP key exchange: the server failed");
     uint16_t server_port = static_cast<uint16_t>(reply[2] << 8 | reply[3]);
     if (dst_.family() == AF_INET)
-      reinterpret_cast<sockaddr_in*>(&dst_.storage)->sin_port = htons(server_port);
+      reinterpret_cast<sockaddr_in *>(&dst_.storage)->sin_port = htons(server_port);
     else
-      reinterpret_cast<sockaddr_in6*>(&dst_.storage)->sin6_port = htons(server_port);
+      reinterpret_cast<sockaddr_in6 *>(&dst_.storage)->sin6_port = htons(server_port);
     sock_.install_keys(dst_, km->derive(context), true);
   }
   ~SdpTransport() override {
@@ -473,10 +553,9 @@ class SdpTransport : public Transport {
     socklen_t len = sizeof(ki);
     if (getsockopt(sock_.fd(), SOL_SDP, SDP_KEY_INFO, &ki, &len) < 0) die("getsockopt(SDP_KEY_INFO)");
     if (ki.tx_cipher != cipher_ || ki.rx_cipher != cipher_ || ki.tx_next_msg_id < count_)
-      throw std::runtime_error("SDP: SDP_KEY_INFO reports tx cipher " + std::to_string(ki.tx_cipher) +
-                               ", rx cipher " + std::to_string(ki.rx_cipher) + ", " +
-                               std::to_string(ki.tx_next_msg_id) + " messages for " +
-                               std::to_string(count_) + " exchanges");
+      throw std::runtime_error("SDP: SDP_KEY_INFO reports tx cipher " + std::to_string(ki.tx_cipher) + ", rx cipher " +
+                               std::to_string(ki.rx_cipher) + ", " + std::to_string(ki.tx_next_msg_id) +
+                               " messages for " + std::to_string(count_) + " exchanges");
   }
 
  protected:
@@ -502,8 +581,8 @@ struct Proto {
   std::unique_ptr<Transport> t;
 };
 
-std::unique_ptr<Transport> open_transport(const std::string& name, const sdp::Address& dst, size_t max_size,
-                                          const KeyRing& keys) {
+std::unique_ptr<Transport> open_transport(const std::string &name, const sdp::Address &dst, size_t max_size,
+                                          const KeyRing &keys) {
   uint16_t cipher = 0;
   std::string base = name;
   for (auto [suffix, c] : {std::pair{"-aes128", SDP_CIPHER_AES_GCM_128}, {"-aes256", SDP_CIPHER_AES_GCM_256}}) {
@@ -513,11 +592,10 @@ std::unique_ptr<Transport> open_transport(const std::string& name, const sdp::Ad
       base = name.substr(0, name.size() - s.size());
     }
   }
-  const sdp::KeyMaterial* km = nullptr;
+  const sdp::KeyMaterial *km = nullptr;
   if (cipher) {
     km = keys.find(cipher);
-    if (!km)
-      throw std::invalid_argument(name + " needs a --key-file with 'cipher " + cipher_name(cipher) + "'");
+    if (!km) throw std::invalid_argument(name + " needs a --key-file with 'cipher " + cipher_name(cipher) + "'");
   }
   if (base == "sdp") return std::make_unique<SdpTransport>(dst, max_size, cipher, km);
   if (base == "tcp" && !cipher) return std::make_unique<StreamTransport>(dst, max_size, 0, 0, nullptr);
@@ -530,7 +608,7 @@ std::unique_ptr<Transport> open_transport(const std::string& name, const sdp::Ad
 }
 
 // Bytes distinct per seed and position.
-void fill_pattern(std::vector<std::byte>& buf, uint64_t seed) {
+void fill_pattern(std::vector<std::byte> &buf, uint64_t seed) {
   uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
   for (size_t i = 0; i < buf.size(); i++) {
     if ((i & 7) == 0) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -538,8 +616,8 @@ void fill_pattern(std::vector<std::byte>& buf, uint64_t seed) {
   }
 }
 
-void check_echo(const std::string& proto, std::span<const std::byte> req, std::span<const std::byte> resp,
-                const char* which) {
+void check_echo(const std::string &proto, std::span<const std::byte> req, std::span<const std::byte> resp,
+                const char *which) {
   if (resp.size() != req.size() || !std::equal(req.begin(), req.end(), resp.begin())) {
     size_t at = 0;
     while (at < std::min(req.size(), resp.size()) && req[at] == resp[at]) at++;
@@ -556,11 +634,11 @@ struct Options {
   int warmup = 20, iterations = 500, rounds = 10;
 };
 
-int run_client(const Options& o, const KeyRing& keys) {
+int run_client(const Options &o, const KeyRing &keys) {
   sdp::Address dst = sdp::Address::parse(o.server, o.port);
   size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
   std::vector<Proto> protos;
-  for (const auto& name : o.protos) protos.push_back({name, open_transport(name, dst, max_size, keys)});
+  for (const auto &name : o.protos) protos.push_back({name, open_transport(name, dst, max_size, keys)});
   int rounds = std::min(o.rounds, o.iterations);
 
   struct Result {
@@ -582,18 +660,19 @@ int run_client(const Options& o, const KeyRing& keys) {
       fill_pattern(req.back(), size * 131 + p);
     }
     for (size_t i = 0; i < active.size(); i++) {
-      Transport& t = *protos[active[i]].t;
+      Transport &t = *protos[active[i]].t;
       t.scrub();
       check_echo(protos[active[i]].name, req[i], t.exchange(req[i]), "first");
       // Warm-up bounded by bytes: a few large exchanges warm up as much.
-      size_t warmup = std::min(static_cast<size_t>(o.warmup), std::max<size_t>(1, (8U << 20) / std::max<size_t>(size, 1)));
+      size_t warmup =
+          std::min(static_cast<size_t>(o.warmup), std::max<size_t>(1, (8U << 20) / std::max<size_t>(size, 1)));
       for (size_t w = 0; w < warmup; w++) t.exchange(req[i]);
     }
     for (int r = 0; r < rounds; r++) {
       int n = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
       for (size_t i = 0; i < active.size(); i++) {
-        Transport& t = *protos[active[i]].t;
-        auto& us = results[first + i].us;
+        Transport &t = *protos[active[i]].t;
+        auto &us = results[first + i].us;
         t.exchange(req[i]);
         std::span<const std::byte> resp;
         for (int k = 0; k < n; k++) {
@@ -605,26 +684,34 @@ int run_client(const Options& o, const KeyRing& keys) {
       }
     }
   }
-  for (auto& p : protos) {
+  std::string settings;
+  for (auto &p : protos)
+    if (auto s = p.t->settings(); !s.empty()) settings += (settings.empty() ? "" : "; ") + p.name + ": " + s;
+  std::cerr << "peer settings: " << g_tuning.summary() << (settings.empty() ? "" : "; client sockets after the run: ")
+            << settings << "\n";
+  for (auto &p : protos) {
     try {
       p.t->check_after_run();
-    } catch (const std::exception& e) {
+    } catch (const std::exception &e) {
       throw std::runtime_error(p.name + ": " + e.what());
     }
   }
 
   std::printf("[\n");
   for (size_t i = 0; i < results.size(); i++) {
-    auto& r = results[i];
+    auto &r = results[i];
     std::sort(r.us.begin(), r.us.end());
     double mean = 0;
     for (double v : r.us) mean += v;
     mean /= static_cast<double>(r.us.size());
     auto pct = [&](double p) { return r.us[static_cast<size_t>(p * static_cast<double>(r.us.size() - 1))]; };
-    std::printf("  {\"proto\":\"%s\",\"size\":%zu,\"iterations\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,"
-                "\"p10_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"p90_us\":%.1f}%s\n",
-                r.proto.c_str(), r.size, r.us.size(), pct(0.5), pct(0.99), mean, pct(0.1), pct(0.25), pct(0.75), pct(0.9),
-                i + 1 < results.size() ? "," : "");
+    std::printf(
+        "  "
+        "{\"proto\":\"%s\",\"size\":%zu,\"iterations\":%zu,\"p50_us\":%.1f,"
+        "\"p99_us\":%.1f,\"mean_us\":%.1f,"
+        "\"p10_us\":%.1f,\"p25_us\":%.1f,\"p75_us\":%.1f,\"p90_us\":%.1f}%s\n",
+        r.proto.c_str(), r.size, r.us.size(), pct(0.5), pct(0.99), mean, pct(0.1), pct(0.25), pct(0.75), pct(0.9),
+        i + 1 < results.size() ? "," : "");
   }
   std::printf("]\n");
   return 0;
@@ -632,7 +719,7 @@ int run_client(const Options& o, const KeyRing& keys) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;
@@ -646,9 +733,9 @@ int main(int argc, char** argv) {
     o.sizes = sdp::parse_size_list("64,1K,4K,16K,64K,256K,1M");
     sdp::ArgCursor args_cursor(args, 1);
     while (args_cursor.next()) {
-      const std::string& a = args_cursor.opt();
-      auto value = [&]() -> const std::string& { return args_cursor.value(); };
-      auto number = [&](const char*, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
+      const std::string &a = args_cursor.opt();
+      auto value = [&]() -> const std::string & { return args_cursor.value(); };
+      auto number = [&](const char *, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (a == "--help" || a == "-h") {
         std::cout << kUsage;
         return 0;
@@ -672,6 +759,12 @@ int main(int argc, char** argv) {
         keys.add(value());
       } else if (a == "-6") {
         v6 = true;
+      } else if (a == "--tcp-quickack") {
+        g_tuning.quickack = true;
+      } else if (a == "--sockbuf") {
+        uint64_t n = sdp::parse_size(value(), "--sockbuf");
+        if (n == 0 || n > (1U << 30)) throw std::invalid_argument("--sockbuf wants 1 byte to 1 GiB");
+        g_tuning.sockbuf = static_cast<int>(n);
       } else {
         throw std::invalid_argument("unknown option '" + a + "'");
       }
@@ -683,10 +776,10 @@ int main(int argc, char** argv) {
       return run_client(o, keys);
     }
     throw std::invalid_argument("unknown mode '" + mode + "'");
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument &e) {
     std::cerr << "sdp-bench: " << e.what() << "\nTry 'sdp-bench --help'.\n";
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "sdp-bench: " << e.what() << "\n";
     return 1;
   }
