@@ -3,6 +3,7 @@
 
   tests/bench/report.py OUTDIR [KEY=VALUE ...]
   tests/bench/report.py --repeat OUTDIR RUN1 RUN2
+  tests/bench/report.py --load OUTDIR [KEY=VALUE ...]
 
 Reads OUTDIR/raw.json (sdp-bench client output) and OUTDIR/meta.json (written
 by tests/bench/run.sh in the VM); KEY=VALUE pairs are added to the metadata
@@ -17,6 +18,11 @@ same configuration (RUN1/latency.json, RUN2/latency.json), writes
 OUTDIR/repeat.json and appends the verdict (agree within REPEAT_TOLERANCE)
 to OUTDIR/latency.md and latency.json. Exit status 0 either way: a
 disagreement is a finding, reported, not a failure.
+
+--load reads the closed-loop results of tests/bench/load.sh (OUTDIR/raw.json
+from `sdp-bench load`, OUTDIR/meta.json) and writes OUTDIR/load.json
+(metadata, results, RPC/s ratios, the loaded target), load.md and load.png
+(throughput vs requests in flight, one panel per size).
 """
 import json
 import sys
@@ -28,6 +34,10 @@ TARGET_VS_TCP = 1.0           # plaintext SDP p50 <= 1.0 x TCP p50 at every size
 TARGET_OVERHEAD = 1.15        # SDP-enc p50 <= 1.15 x SDP-plain p50 ...
 TARGET_OVERHEAD_SIZE = 64     # ... at 64 B
 CIPHERS = ("aes128", "aes256")
+# Loaded target (issue 13): SDP-AES-128 >= 1.3 x kTLS RPCs/s at 64 B and 1 KiB, 64 in flight.
+TARGET_LOADED = 1.3
+TARGET_LOADED_SIZES = (64, 1024)
+TARGET_LOADED_INFLIGHT = 64
 REPEAT_TOLERANCE = 0.01       # two icount runs of one configuration: p50s within 1%
 
 
@@ -48,18 +58,114 @@ def cell_table(protos, sizes, cell, q, lo, hi, sep):
     return rows
 
 
-def main():
-    if sys.argv[1] == "--repeat":
-        repeat(*sys.argv[2:5])
-        return
-    outdir = sys.argv[1]
+def read_run(outdir, extra):
     with open(f"{outdir}/raw.json") as f:
         results = json.load(f)
     with open(f"{outdir}/meta.json") as f:
         meta = json.load(f)
-    for kv in sys.argv[2:]:
+    for kv in extra:
         k, _, v = kv.partition("=")
         meta[k] = v
+    return results, meta
+
+
+def header(meta):
+    if meta.get("mode") == "icount":
+        mode = ("Mode icount: guest time, 1 guest instruction = 1 ns "
+                f"(qemu {meta.get('qemu_flags', '?')}; no cache or memory effects).")
+    else:
+        mode = f"Mode {meta.get('mode', '?')}: wall-clock time (TCG emulation: noisy, compare within a run)."
+    return [mode, f"Peers: {meta.get('peer_settings', '?')}. Commit {meta.get('commit', '?')}; "
+            f"command: `{meta.get('command', '?')}`."]
+
+
+def load_report(outdir, extra):
+    results, meta = read_run(outdir, extra)
+    protos, sizes, inflight, cell = [], [], [], {}
+    for r in results:
+        for lst, v in ((protos, r["proto"]), (sizes, r["size"]), (inflight, r["inflight"])):
+            if v not in lst:
+                lst.append(v)
+        cell[r["proto"], r["size"], r["inflight"]] = r
+
+    def rate(p, s, c):
+        r = cell.get((p, s, c))
+        return r["rpcs_per_s"] if r else None
+
+    pairs = [(a, b) for a, b in (("sdp-aes128", "ktls-aes128"), ("sdp-aes128", "ktls-aes128+pipe"),
+                                 ("sdp", "tcp"), ("sdp", "tcp+pipe")) if a in protos and b in protos]
+    ratios = [{"size": s, "inflight": c, **{f"{a}/{b}": ratio(rate(a, s, c), rate(b, s, c)) for a, b in pairs}}
+              for s in sizes for c in inflight]
+    targets = []
+    if "sdp-aes128" in protos and "ktls-aes128" in protos:
+        pts = {str(s): ratio(rate("sdp-aes128", s, TARGET_LOADED_INFLIGHT), rate("ktls-aes128", s, TARGET_LOADED_INFLIGHT))
+               for s in TARGET_LOADED_SIZES if s in sizes}
+        pts = {s: round(v, 3) for s, v in pts.items() if v is not None}
+        if pts:
+            targets.append({"target": f"sdp-aes128 RPC/s >= {TARGET_LOADED} x ktls-aes128 (C connections) at "
+                                      f"{', '.join(pts)} B with {TARGET_LOADED_INFLIGHT} in flight",
+                            "measured": pts, "met": all(v >= TARGET_LOADED for v in pts.values())})
+    with open(f"{outdir}/load.json", "w") as f:
+        json.dump({"meta": meta, "results": results, "ratios": ratios, "targets": targets}, f, indent=1)
+        f.write("\n")
+    unit = "RPCs per second of guest time" if meta.get("mode") == "icount" else "RPCs per second (wall clock)"
+    md = [f"# closed loop, {meta.get('kernel', '?')}, {meta.get('vcpus', '?')} vCPU, "
+          f"{meta.get('host_date', meta.get('date', '?'))}; {meta.get('requests', '?')} requests after "
+          f"{meta.get('warmup', '?')} warm-up per cell", ""] + header(meta) + [""]
+    for s in sizes:
+        md += [f"{s} B: {unit} (p50 / p99 latency in us)", "",
+               "| in flight | " + " | ".join(protos) + " |", "|---" * (len(protos) + 1) + "|"]
+        for c in inflight:
+            md.append(f"| {c} | " + " | ".join(
+                f"{cell[p, s, c]['rpcs_per_s']:.0f} ({cell[p, s, c]['p50_us']:.0f} / {cell[p, s, c]['p99_us']:.0f})"
+                if (p, s, c) in cell else "n/a" for p in protos) + " |")
+        md.append("")
+    if pairs:
+        md += ["RPC/s ratios:", "", "| size (B) | in flight | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |",
+               "|---|---" + "|---" * len(pairs) + "|"]
+        for row in ratios:
+            md.append(f"| {row['size']} | {row['inflight']} | " + " | ".join(
+                "n/a" if row[f"{a}/{b}"] is None else f"{row[f'{a}/{b}']:.2f}" for a, b in pairs) + " |")
+    if targets:
+        md += ["", "Targets:", ""] + [
+            f"- {t['target']}: {'met' if t['met'] else 'NOT met'} ("
+            + ", ".join(f"{s} B: {v:.2f}" for s, v in t["measured"].items()) + ")" for t in targets]
+    text = "\n".join(md) + "\n"
+    with open(f"{outdir}/load.md", "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: no matplotlib (apt-get install python3-matplotlib): no PNG plot", file=sys.stderr)
+        return
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4.2), squeeze=False)
+    for ax, s in zip(axes[0], sizes):
+        for p in protos:
+            xs = [c for c in inflight if rate(p, s, c) is not None]
+            ax.plot(xs, [rate(p, s, c) for c in xs], marker="o", markersize=3, label=p)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("requests in flight (C)")
+        ax.set_ylabel(unit)
+        ax.set_title(f"closed loop, {s} B")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(f"{outdir}/load.png", dpi=100)
+    plt.close(fig)
+
+
+def main():
+    if sys.argv[1] == "--repeat":
+        repeat(*sys.argv[2:5])
+        return
+    if sys.argv[1] == "--load":
+        load_report(sys.argv[2], sys.argv[3:])
+        return
+    outdir = sys.argv[1]
+    results, meta = read_run(outdir, sys.argv[2:])
 
     protos, sizes = [], []
     cell = {}
@@ -131,13 +237,7 @@ def main():
               f"{meta.get('rounds', '?')} rounds, {meta.get('warmup', '?')} warm-up; host load "
               f"{meta.get('host_load_before', '?')} before, {meta.get('host_load_after', '?')} after")
     md.append("")
-    if meta.get("mode") == "icount":
-        md.append("Mode icount: microseconds of guest time, 1 guest instruction = 1 ns "
-                  f"(qemu {meta.get('qemu_flags', '?')}; no cache or memory effects).")
-    else:
-        md.append(f"Mode {meta.get('mode', '?')}: wall-clock microseconds (TCG emulation: noisy, compare within a run).")
-    md.append(f"Peers: {meta.get('peer_settings', '?')}. Commit {meta.get('commit', '?')}; "
-              f"command: `{meta.get('command', '?')}`.")
+    md += header(meta)
     md.append("")
     md.append("p50 / p99 latency in us:")
     md.append("")

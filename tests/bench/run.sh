@@ -46,6 +46,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck disable=SC2034 # read by tests/vm/lib.sh
 TEST_NAME=bench
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 
 iterations=500 warmup=100 rounds=10 sizes=64,1K,4K,16K,64K,256K,1M cpus=1
 protos=sdp,sdp-aes128,sdp-aes256,ktls-aes128,ktls-aes256,tcp,udp
@@ -78,15 +80,7 @@ case $mode in icount|wallclock) ;; *) echo "bench: --mode wants icount or wallcl
 # Boot the VM with OUT as its writable directory, then build the report here
 # with the host's load (other processes share the cores with the VM).
 if [[ ${SDP_IN_VM:-} != 1 ]]; then
-  # Debian's python3 has python3-matplotlib (the PNG); another python3 first in PATH may not.
-  py=python3
-  [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import matplotlib' 2>/dev/null && py=/usr/bin/python3
-  shell_words() { # the arguments as a command line: quoted only where needed
-    local a
-    for a in "$@"; do
-      if [[ $a =~ ^[A-Za-z0-9_,.:=/+-]+$ ]]; then printf ' %s' "$a"; else printf ' %q' "$a"; fi
-    done
-  }
+  py=$(bench_python)
   # boot_bench DIR ARGS...: one VM boot running this script with ARGS, then the report of DIR.
   boot_bench() {
     local dir=$1 load_before load_after accel
@@ -117,66 +111,18 @@ if [[ ${SDP_IN_VM:-} != 1 ]]; then
 fi
 
 # ------------------------------------------------------------------ VM --
-. "$ROOT/tests/vm/lib.sh"
-. "$ROOT/tests/vm/sdp-lib.sh"
-need_vm
-need_root
-need_cmd python3 ss od
+bench_vm_start "$protos" "$peer_opts"
 mkdir -p "$out"
-# shellcheck disable=SC2086 # module parameters, one word each
-sdp_load ${SDP_BENCH_PARAMS:-}
-if [[ $protos == *ktls* ]]; then
-  modprobe tls ||
-    fail "cannot load tls.ko (modprobe tls; expected at /lib/modules/$(uname -r)/kernel/net/tls/tls.ko from the kernel cache: make deps): kTLS cannot be measured"
-  [[ -e /proc/net/tls_stat ]] || fail "tls.ko loaded but /proc/net/tls_stat is missing"
-fi
-netns_pair_up
-
-# Fresh keys per run, only in the VM's memory.
-KD=$(mktemp -d)
-on_exit "rm -rf $KD"
-rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-for bits in 128 256; do
-  { echo "cipher aes-gcm-$bits"; echo "epoch 1"
-    echo "client-to-server $(rnd $((bits / 8))) $(rnd 4)"
-    echo "server-to-client $(rnd $((bits / 8))) $(rnd 4)"; } >"$KD/aes$bits.key"
-done
-keys=(--key-file "$KD/aes128.key" --key-file "$KD/aes256.key")
-
-read -r -a peer <<<"$peer_opts"
-ip netns exec "$NS_A" "$SDP_BENCH" server --port 6000 "${keys[@]}" "${peer[@]}" &
-server=$!
-on_exit "kill $server 2>/dev/null || true"
-_tcp_listening() { [[ -n $(in_a ss -Hltn 'sport = :6000') ]]; }
-wait_for 10 _sdp_port_bound "$NS_A"
-wait_for 10 _tcp_listening
 in_b "$SDP_BENCH" client --server "$IP4_A" --port 6000 --protos "$protos" --sizes "$sizes" \
   --iterations "$iterations" --warmup "$warmup" --rounds "$rounds" "${keys[@]}" "${peer[@]}" >"$out/raw.json" \
   2>"$out/client.err" || { cat "$out/client.err" >&2; fail "sdp-bench client failed"; }
 cat "$out/client.err" >&2
-kill -0 "$server" 2>/dev/null || fail "sdp-bench server died"
-
-json_str() { printf '"%s"' "$(sed 's/["\\]/\\&/g' <<<"$1")"; }
-peer_settings=$(sed -n 's/^peer settings: //p' "$out/client.err" | tail -n 1)
-# kernel: the ABI the VM runs (kernel.conf's pin, or the one make deps fell back to).
-pinned=$(sed -n 's/^KERNEL_ABI=//p' "$SDP_REPO/kernel.conf")
-# The mode and flags the VM really runs with (vm/run exports them), not the request.
-vm_mode=${SDP_VM_MODE:-unknown}
-case $vm_mode in
-  icount) cost_model="guest time of qemu -icount shift=0: 1 guest instruction = 1 ns; no cache or memory effects; string instructions count per repetition (-erms,-fsrm: memcpy moves 8 bytes per count); $(nproc) vCPU(s), client and server share it, so a latency is the instructions of both sides on the critical path plus virtual-time timer waits" ;;
-  *) cost_model="wall-clock time of TCG emulation on a shared host: noisy; AES-NI and PCLMULQDQ emulated (about 45 ns/byte)" ;;
-esac
-commit=$(git -C "$SDP_REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+kill -0 "$BENCH_SERVER" 2>/dev/null || fail "sdp-bench server died"
 cat >"$out/meta.json" <<EOF
-{"kernel": $(json_str "$(uname -r)"), "kernel_abi_pinned": $(json_str "$pinned"), "vcpus": $(nproc), "date": $(json_str "$(date -u +%FT%TZ)"),
- "mode": $(json_str "$vm_mode"), "qemu_flags": $(json_str "${SDP_VM_QEMU_FLAGS:-unknown}"),
- "kernel_cmdline": $(json_str "$(cat /proc/cmdline)"),
- "cost_model": $(json_str "$cost_model"), "commit": $(json_str "$commit"),
- "peer_settings": $(json_str "$peer_settings"),
+{$(bench_meta_common "$out/client.err"),
  "iterations": $iterations, "warmup": $warmup, "rounds": $rounds,
  "sizes": $(json_str "$sizes"), "protos": $(json_str "$protos"),
- "sdp_params": $(json_str "${SDP_BENCH_PARAMS:-}"),
  "setup": "client netns sdpb -> server netns sdpa over veth, one exchange in flight, request size = response size; ktls-* = TLS 1.2 records, ktls13-* = TLS 1.3",
- "command": $(json_str "${SDP_BENCH_COMMAND:-tests/bench/run.sh${args[*]:+ ${args[*]}}}")}
+ "command": $(json_str "${SDP_BENCH_COMMAND:-tests/bench/run.sh$(shell_words "${args[@]}")}")}
 EOF
 [[ ${SDP_BENCH_HOST_REPORT:-} == 1 ]] || python3 "$ROOT/tests/bench/report.py" "$out"

@@ -8,7 +8,8 @@
 # metadata of issue 13 (mode and qemu flags of this boot, cost model, commit,
 # kernel, peer settings read back from the sockets), the PNG plot exists,
 # and the repeat check of icount mode (report.py --repeat) works: a run
-# compared with itself agrees, a copy with one p50 moved by 2% does not.
+# compared with itself agrees, a copy with one p50 moved by 2% does not;
+# then tests/bench/load.sh (closed loop) with every kind of protocol.
 # vm/run: --timeout 900
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -157,3 +158,24 @@ grep -q 'DO NOT agree within 1%' "$KD/rep.out" || fail "the repeat check does no
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["repeat"]; assert r["agree"] is False, r' "$OUT/latency.json" ||
   fail "latency.json has no repeat verdict"
 pass "repeat check: itself agrees, a 2% change is reported as disagreeing"
+
+# The closed-loop bench (tests/bench/load.sh, sdp-bench load): every protocol
+# kind (SDP one socket, C connections, pipelined) at two sizes and two C.
+LOUT=$KD/load
+LPROTOS=sdp,sdp-aes128,tcp,ktls-aes128,tcp+pipe,ktls-aes128+pipe
+"$SDP_REPO/tests/bench/load.sh" --sizes 64,16K --inflight 1,8 --requests 20 --warmup 5 --protos "$LPROTOS" \
+  --out "$LOUT" >"$KD/load.log" 2>&1 || { cat "$KD/load.log"; fail "tests/bench/load.sh failed"; }
+python3 - "$LOUT/load.json" "$LPROTOS" <<'EOF' || fail "load.json is incomplete"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {(r["proto"], r["size"], r["inflight"]): r for r in d["results"]}
+bad = [f"missing {p} {s} {c}" for p in sys.argv[2].split(",") for s in (64, 16384) for c in (1, 8)
+       if not (got.get((p, s, c)) or {}).get("rpcs_per_s", 0) > 0]
+bad += [f"odd {r}" for r in d["results"] if r["requests"] != 20 or not 0 < r["p50_us"] <= r["p99_us"]]
+bad += [f"meta has no {k}" for k in ("mode", "qemu_flags", "cost_model", "commit", "peer_settings", "command")
+        if not d["meta"].get(k)]
+print("\n".join(bad) or "load.json: every protocol, size and C")
+sys.exit(1 if bad else 0)
+EOF
+[[ -s $LOUT/load.png ]] || fail "no load.png"
+pass "load.sh: $(grep -c '^| [0-9]' "$LOUT/load.md") table rows, load.json complete, load.png"

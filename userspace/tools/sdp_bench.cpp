@@ -3,9 +3,11 @@
 // against TCP, kTLS (TCP + tls.ko, same cipher) and UDP; request size =
 // response size, one exchange in flight. Prints JSON.
 #include <endian.h>
+#include <fcntl.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -44,7 +47,7 @@ using sdp::set_tls_ulp;
 using sdp::write_all;
 using sdp::writev_all;
 
-constexpr const char *kUsage = R"(NAME
+constexpr const char* kUsage = R"(NAME
     sdp-bench - ping-pong latency: SDP, encrypted SDP, TCP, kTLS, UDP
 
 SYNOPSIS
@@ -52,6 +55,9 @@ SYNOPSIS
     sdp-bench client --server ADDR [--port N] [--protos LIST] [--sizes LIST]
                      [--iterations N] [--warmup N] [--rounds N] [--key-file F]...
                      [PEER OPTIONS]
+    sdp-bench load --server ADDR [--port N] [--protos LIST] [--sizes LIST]
+                   [--inflight LIST] [--requests N] [--warmup N]
+                   [--key-file F]... [PEER OPTIONS]
 
 DESCRIPTION
     server  answers every protocol below at --port (default 6000) until
@@ -70,6 +76,21 @@ DESCRIPTION
             falls on all of them alike. The last response of every
             (protocol, size) is compared too. Prints one JSON array of
             {"proto","size","iterations","p50_us","p99_us","mean_us"}.
+
+    load    closed-loop throughput: for each size, each protocol and each
+            C in --inflight (default 1,8,64,256), C requests are kept in
+            flight (a new one is sent as soon as a response arrives):
+            --warmup completions (default 200) unmeasured, then --requests
+            (default 2000) measured, then the rest drained. SDP uses one
+            client socket with C outstanding RPCs; tcp / ktls-* use C
+            connections with one request each (how Redis clients use them);
+            tcp+pipe / ktls-*+pipe keep C requests pipelined on ONE
+            connection. Prints one JSON array of {"proto","size","inflight",
+            "requests","seconds","rpcs_per_s","p50_us","p99_us","max_us"}
+            (latency = send to complete response of each measured request;
+            requests of a starved connection that do not complete in the
+            window are not in it: compare rpcs_per_s with C / mean latency).
+            Only lengths are checked here (client checks the bytes).
 
 PROTOCOLS
     sdp            SDP without keys.
@@ -134,15 +155,15 @@ constexpr uint8_t kModeKtls = 'K';      // + cipher, TLS minor version, pad, iv 
 constexpr uint8_t kModeSdpKeys = 'S';   // + cipher, client SDP port (big endian), session context
 constexpr size_t kSessionContext = 16;  // random bytes per SDP session (key derivation)
 
-[[noreturn]] void die(const char *what) {
+[[noreturn]] void die(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-[[noreturn]] void die_errno(int err, const std::string &what) {
+[[noreturn]] void die_errno(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
 }
 
-bool read_all(int fd, void *p, size_t n) {
+bool read_all(int fd, void* p, size_t n) {
   static const std::string timeout = "no response within " + std::to_string(kIoTimeoutSec) + " s";
   return sdp::read_all(fd, p, n, timeout.c_str());
 }
@@ -191,9 +212,9 @@ struct PeerTuning {
 PeerTuning g_tuning;  // set once from the command line, before any socket
 
 // read_all that re-arms TCP_QUICKACK after every read (when asked to).
-bool read_stream(int fd, void *p, size_t n) {
+bool read_stream(int fd, void* p, size_t n) {
   if (!g_tuning.quickack) return read_all(fd, p, n);
-  auto *b = static_cast<std::byte *>(p);
+  auto* b = static_cast<std::byte*>(p);
   while (n) {
     ssize_t r = ::read(fd, b, n);
     if (r == 0) return false;
@@ -245,13 +266,13 @@ void echo_stream(int fd) {
 }
 
 // Answers SDP requests on s until it is shut down.
-void serve_sdp_socket(sdp::Socket &s) {
+void serve_sdp_socket(sdp::Socket& s) {
   std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
   for (;;) {
     std::optional<sdp::Message> m;
     try {
       m = s.receive(buf);
-    } catch (const std::system_error &e) {
+    } catch (const std::system_error& e) {
       if (e.code().value() == ESHUTDOWN) return;
       throw;
     }
@@ -259,14 +280,14 @@ void serve_sdp_socket(sdp::Socket &s) {
   }
 }
 
-void handle_ktls(int fd, const KeyRing &keys) {
+void handle_ktls(int fd, const KeyRing& keys) {
   uint8_t h[19];
   if (!read_all(fd, h, sizeof(h))) return;
   uint16_t cipher = h[0];
   int minor = h[1];
-  const uint8_t *iv_c2s = h + 3;
-  const uint8_t *iv_s2c = h + 11;
-  const sdp::KeyMaterial *km = keys.find(cipher);
+  const uint8_t* iv_c2s = h + 3;
+  const uint8_t* iv_s2c = h + 11;
+  const sdp::KeyMaterial* km = keys.find(cipher);
   uint8_t status = 0;
   if ((cipher != SDP_CIPHER_AES_GCM_128 && cipher != SDP_CIPHER_AES_GCM_256) || (minor != 2 && minor != 3))
     status = EINVAL;
@@ -280,7 +301,7 @@ void handle_ktls(int fd, const KeyRing &keys) {
   try {
     set_tls_ulp(fd);
     set_tls_key(fd, TLS_RX, cipher, minor, km->c2s_key, km->c2s_salt, iv_c2s);
-  } catch (const std::system_error &e) {
+  } catch (const std::system_error& e) {
     status = static_cast<uint8_t>(e.code().value());
     write_all(fd, &status, 1);
     throw;
@@ -292,7 +313,7 @@ void handle_ktls(int fd, const KeyRing &keys) {
 
 // Encrypted SDP session: a fresh SDP socket keyed for the client's SDP
 // address, served until the control connection closes.
-void handle_sdp_keys(int fd, const KeyRing &keys) {
+void handle_sdp_keys(int fd, const KeyRing& keys) {
   // cipher, client port, then kSessionContext random bytes from the client:
   // the session's keys are derived from the key file's and them, so no
   // transmit key is used by two sessions (libsdp refuses that).
@@ -300,7 +321,7 @@ void handle_sdp_keys(int fd, const KeyRing &keys) {
   if (!read_all(fd, h, sizeof(h))) return;
   uint16_t cipher = h[0];
   uint16_t client_port = static_cast<uint16_t>(h[1] << 8 | h[2]);
-  const sdp::KeyMaterial *km = keys.find(cipher);
+  const sdp::KeyMaterial* km = keys.find(cipher);
   uint8_t reply[4] = {0, 0, 0, 0};
   if (!km || !client_port) {
     reply[0] = km ? EINVAL : ENOKEY;
@@ -309,15 +330,15 @@ void handle_sdp_keys(int fd, const KeyRing &keys) {
   }
   sdp::Address client = peer_of(fd);
   if (client.family() == AF_INET)
-    reinterpret_cast<sockaddr_in *>(&client.storage)->sin_port = htons(client_port);
+    reinterpret_cast<sockaddr_in*>(&client.storage)->sin_port = htons(client_port);
   else
-    reinterpret_cast<sockaddr_in6 *>(&client.storage)->sin6_port = htons(client_port);
+    reinterpret_cast<sockaddr_in6*>(&client.storage)->sin6_port = htons(client_port);
   std::unique_ptr<sdp::Socket> s;
   try {
     s = std::make_unique<sdp::Socket>(client.family());
     s->bind(sdp::Address::parse(client.family() == AF_INET6 ? "::" : "0.0.0.0", 0));
     s->install_keys(client, km->derive(std::span<const uint8_t>(h + 3, kSessionContext)), false);
-  } catch (const std::system_error &e) {
+  } catch (const std::system_error& e) {
     reply[0] = static_cast<uint8_t>(e.code().value());
     write_all(fd, reply, sizeof(reply));
     throw;
@@ -337,14 +358,14 @@ void handle_sdp_keys(int fd, const KeyRing &keys) {
   });
   try {
     serve_sdp_socket(*s);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "sdp-bench server: SDP session for " << client.to_string() << ": " << e.what() << "\n";
   }
   ::shutdown(fd, SHUT_RDWR);
   watcher.join();
 }
 
-void handle_connection(int fd, const KeyRing &keys) {
+void handle_connection(int fd, const KeyRing& keys) {
   try {
     g_tuning.apply(fd);
     uint8_t mode = 0;
@@ -356,13 +377,13 @@ void handle_connection(int fd, const KeyRing &keys) {
         default: std::cerr << "sdp-bench server: unknown connection mode " << int{mode} << "\n";
       }
     }
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "sdp-bench server: " << e.what() << "\n";
   }
   ::close(fd);
 }
 
-void serve_tcp(sdp::Address local, const KeyRing *keys) {
+void serve_tcp(sdp::Address local, const KeyRing* keys) {
   int lfd = inet_socket(local.family(), SOCK_STREAM);
   if (::bind(lfd, local.sa(), local.length) < 0 || ::listen(lfd, 16) < 0) die("tcp bind/listen");
   for (;;) {
@@ -379,12 +400,12 @@ void serve_udp(sdp::Address local) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t plen = sizeof(peer);
-    ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&peer), &plen);
-    if (n >= 0) ::sendto(fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr *>(&peer), plen);
+    ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &plen);
+    if (n >= 0) ::sendto(fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&peer), plen);
   }
 }
 
-int run_server(const sdp::Address &local, const KeyRing &keys) {
+int run_server(const sdp::Address& local, const KeyRing& keys) {
   sdp::Socket s(local.family());
   s.bind(local);
   std::thread(serve_tcp, local, &keys).detach();
@@ -421,7 +442,7 @@ class Transport {
 // TCP and kTLS: 8-byte little-endian length, then the payload.
 class StreamTransport : public Transport {
  public:
-  StreamTransport(const sdp::Address &dst, size_t max_size, uint16_t cipher, int tls_minor, const sdp::KeyMaterial *km)
+  StreamTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, int tls_minor, const sdp::KeyMaterial* km)
       : Transport(max_size), cipher_(cipher), minor_(tls_minor) {
     fd_ = inet_socket(dst.family(), SOCK_STREAM);
     g_tuning.apply(fd_);  // buffers before connect: the window scale is chosen at SYN time
@@ -449,6 +470,7 @@ class StreamTransport : public Transport {
     set_tls_key(fd_, TLS_RX, cipher, tls_minor, km->s2c_key, km->s2c_salt, h + 12);
   }
   ~StreamTransport() override { ::close(fd_); }
+  int fd() const { return fd_; }
   std::string settings() const override { return PeerTuning::describe(fd_); }
 
   void check_after_run() override {
@@ -462,12 +484,12 @@ class StreamTransport : public Transport {
  protected:
   std::span<const std::byte> do_exchange(std::span<const std::byte> req) override {
     uint64_t len = htole64(req.size());
-    iovec iov[2] = {{&len, sizeof(len)}, {const_cast<std::byte *>(req.data()), req.size()}};
+    iovec iov[2] = {{&len, sizeof(len)}, {const_cast<std::byte*>(req.data()), req.size()}};
     bool ok;
     try {
       writev_all(fd_, iov, 2);
       ok = read_stream(fd_, rbuf_.data(), 8 + req.size());
-    } catch (const std::system_error &e) {
+    } catch (const std::system_error& e) {
       if (e.code().value() != ECONNRESET && e.code().value() != EPIPE) throw;
       ok = false;
     }
@@ -488,7 +510,7 @@ class StreamTransport : public Transport {
 
 class UdpTransport : public Transport {
  public:
-  UdpTransport(const sdp::Address &dst, size_t max_size) : Transport(max_size) {
+  UdpTransport(const sdp::Address& dst, size_t max_size) : Transport(max_size) {
     fd_ = inet_socket(dst.family(), SOCK_DGRAM);
     if (::connect(fd_, dst.sa(), dst.length) < 0) die("udp connect");
     timeval tv{2, 0};
@@ -512,9 +534,11 @@ class UdpTransport : public Transport {
 
 class SdpTransport : public Transport {
  public:
+  sdp::Socket& socket() { return sock_; }
+  const sdp::Address& server() const { return dst_; }
   // cipher 0: plaintext to dst. Otherwise a key exchange with the server's
   // TCP listener at dst picks the keyed server socket.
-  SdpTransport(const sdp::Address &dst, size_t max_size, uint16_t cipher, const sdp::KeyMaterial *km)
+  SdpTransport(const sdp::Address& dst, size_t max_size, uint16_t cipher, const sdp::KeyMaterial* km)
       : Transport(max_size), sock_(dst.family()), dst_(dst), cipher_(cipher) {
     sock_.set_receive_timeout_ms(kIoTimeoutSec * 1000);
     if (!cipher) return;
@@ -537,9 +561,9 @@ class SdpTransport : public Transport {
     if (reply[0]) die_errno(reply[0], "SDP key exchange: the server failed");
     uint16_t server_port = static_cast<uint16_t>(reply[2] << 8 | reply[3]);
     if (dst_.family() == AF_INET)
-      reinterpret_cast<sockaddr_in *>(&dst_.storage)->sin_port = htons(server_port);
+      reinterpret_cast<sockaddr_in*>(&dst_.storage)->sin_port = htons(server_port);
     else
-      reinterpret_cast<sockaddr_in6 *>(&dst_.storage)->sin6_port = htons(server_port);
+      reinterpret_cast<sockaddr_in6*>(&dst_.storage)->sin6_port = htons(server_port);
     sock_.install_keys(dst_, km->derive(context), true);
   }
   ~SdpTransport() override {
@@ -581,8 +605,8 @@ struct Proto {
   std::unique_ptr<Transport> t;
 };
 
-std::unique_ptr<Transport> open_transport(const std::string &name, const sdp::Address &dst, size_t max_size,
-                                          const KeyRing &keys) {
+std::unique_ptr<Transport> open_transport(const std::string& name, const sdp::Address& dst, size_t max_size,
+                                          const KeyRing& keys) {
   uint16_t cipher = 0;
   std::string base = name;
   for (auto [suffix, c] : {std::pair{"-aes128", SDP_CIPHER_AES_GCM_128}, {"-aes256", SDP_CIPHER_AES_GCM_256}}) {
@@ -592,7 +616,7 @@ std::unique_ptr<Transport> open_transport(const std::string &name, const sdp::Ad
       base = name.substr(0, name.size() - s.size());
     }
   }
-  const sdp::KeyMaterial *km = nullptr;
+  const sdp::KeyMaterial* km = nullptr;
   if (cipher) {
     km = keys.find(cipher);
     if (!km) throw std::invalid_argument(name + " needs a --key-file with 'cipher " + cipher_name(cipher) + "'");
@@ -608,7 +632,7 @@ std::unique_ptr<Transport> open_transport(const std::string &name, const sdp::Ad
 }
 
 // Bytes distinct per seed and position.
-void fill_pattern(std::vector<std::byte> &buf, uint64_t seed) {
+void fill_pattern(std::vector<std::byte>& buf, uint64_t seed) {
   uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
   for (size_t i = 0; i < buf.size(); i++) {
     if ((i & 7) == 0) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -616,8 +640,8 @@ void fill_pattern(std::vector<std::byte> &buf, uint64_t seed) {
   }
 }
 
-void check_echo(const std::string &proto, std::span<const std::byte> req, std::span<const std::byte> resp,
-                const char *which) {
+void check_echo(const std::string& proto, std::span<const std::byte> req, std::span<const std::byte> resp,
+                const char* which) {
   if (resp.size() != req.size() || !std::equal(req.begin(), req.end(), resp.begin())) {
     size_t at = 0;
     while (at < std::min(req.size(), resp.size()) && req[at] == resp[at]) at++;
@@ -632,13 +656,14 @@ struct Options {
   std::vector<std::string> protos{"sdp", "tcp", "udp"};
   std::vector<size_t> sizes;
   int warmup = 20, iterations = 500, rounds = 10;
+  bool warmup_set = false;
 };
 
-int run_client(const Options &o, const KeyRing &keys) {
+int run_client(const Options& o, const KeyRing& keys) {
   sdp::Address dst = sdp::Address::parse(o.server, o.port);
   size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
   std::vector<Proto> protos;
-  for (const auto &name : o.protos) protos.push_back({name, open_transport(name, dst, max_size, keys)});
+  for (const auto& name : o.protos) protos.push_back({name, open_transport(name, dst, max_size, keys)});
   int rounds = std::min(o.rounds, o.iterations);
 
   struct Result {
@@ -660,7 +685,7 @@ int run_client(const Options &o, const KeyRing &keys) {
       fill_pattern(req.back(), size * 131 + p);
     }
     for (size_t i = 0; i < active.size(); i++) {
-      Transport &t = *protos[active[i]].t;
+      Transport& t = *protos[active[i]].t;
       t.scrub();
       check_echo(protos[active[i]].name, req[i], t.exchange(req[i]), "first");
       // Warm-up bounded by bytes: a few large exchanges warm up as much.
@@ -671,8 +696,8 @@ int run_client(const Options &o, const KeyRing &keys) {
     for (int r = 0; r < rounds; r++) {
       int n = o.iterations / rounds + (r < o.iterations % rounds ? 1 : 0);
       for (size_t i = 0; i < active.size(); i++) {
-        Transport &t = *protos[active[i]].t;
-        auto &us = results[first + i].us;
+        Transport& t = *protos[active[i]].t;
+        auto& us = results[first + i].us;
         t.exchange(req[i]);
         std::span<const std::byte> resp;
         for (int k = 0; k < n; k++) {
@@ -685,21 +710,21 @@ int run_client(const Options &o, const KeyRing &keys) {
     }
   }
   std::string settings;
-  for (auto &p : protos)
+  for (auto& p : protos)
     if (auto s = p.t->settings(); !s.empty()) settings += (settings.empty() ? "" : "; ") + p.name + ": " + s;
   std::cerr << "peer settings: " << g_tuning.summary() << (settings.empty() ? "" : "; client sockets after the run: ")
             << settings << "\n";
-  for (auto &p : protos) {
+  for (auto& p : protos) {
     try {
       p.t->check_after_run();
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       throw std::runtime_error(p.name + ": " + e.what());
     }
   }
 
   std::printf("[\n");
   for (size_t i = 0; i < results.size(); i++) {
-    auto &r = results[i];
+    auto& r = results[i];
     std::sort(r.us.begin(), r.us.end());
     double mean = 0;
     for (double v : r.us) mean += v;
@@ -717,9 +742,206 @@ int run_client(const Options &o, const KeyRing &keys) {
   return 0;
 }
 
+// ------------------------------------------------------------------ load --
+
+struct LoadOptions {
+  std::vector<int> inflight{1, 8, 64, 256};
+  int requests = 2000, warmup = 200;
+};
+
+// Latencies of the measured completions and the time they took.
+struct LoadCell {
+  std::vector<double> us;
+  double seconds = 0;
+};
+
+// Counts completions: the first `warmup` unmeasured, then `requests` timed;
+// done() once every issued request completed.
+class LoadClock {
+ public:
+  LoadClock(int warmup, int requests, int inflight)
+      : warmup_(warmup), requests_(requests), total_(warmup + requests + inflight) {}
+  bool may_issue() const { return issued_ < total_; }
+  Clock::time_point issue() {
+    issued_++;
+    return Clock::now();
+  }
+  void complete(Clock::time_point sent) {
+    auto now = Clock::now();
+    completed_++;
+    if (completed_ == warmup_) start_ = now;
+    if (completed_ > warmup_ && completed_ <= warmup_ + requests_) {
+      cell_.us.push_back(std::chrono::duration<double, std::micro>(now - sent).count());
+      if (completed_ == warmup_ + requests_) cell_.seconds = std::chrono::duration<double>(now - start_).count();
+    }
+  }
+  bool done() const { return completed_ == total_; }
+  LoadCell take() { return std::move(cell_); }
+
+ private:
+  int warmup_, requests_, total_, issued_ = 0, completed_ = 0;
+  Clock::time_point start_ = Clock::now();
+  LoadCell cell_;
+};
+
+LoadCell load_sdp(SdpTransport& t, std::span<const std::byte> req, int inflight, const LoadOptions& o) {
+  LoadClock clock(o.warmup, o.requests, inflight);
+  std::vector<Clock::time_point> sent(static_cast<size_t>(inflight));
+  std::vector<std::byte> buf(req.size() + 16);
+  sdp::Socket& s = t.socket();
+  for (int slot = 0; slot < inflight && clock.may_issue(); slot++) {
+    sent[static_cast<size_t>(slot)] = clock.issue();
+    s.send_request(t.server(), req, static_cast<uint64_t>(slot));
+  }
+  while (!clock.done()) {
+    auto m = s.receive(buf);
+    if (!m) throw std::runtime_error("sdp: no response within " + std::to_string(kIoTimeoutSec) + " s");
+    if (m->error) die_errno(m->error, "sdp: RPC failed");
+    if (m->is_request || m->truncated || m->length != req.size() || m->cookie >= sent.size())
+      throw std::runtime_error("sdp: unexpected message under load");
+    clock.complete(sent[m->cookie]);
+    if (clock.may_issue()) {
+      sent[m->cookie] = clock.issue();
+      s.send_request(t.server(), req, m->cookie);
+    }
+  }
+  return clock.take();
+}
+
+// Stream connections, each with up to `depth` requests in flight (8-byte
+// length + payload; responses have the same size), driven by poll().
+LoadCell load_stream(const std::vector<int>& fds, std::span<const std::byte> req, int depth, int inflight,
+                     const LoadOptions& o) {
+  struct Conn {
+    int fd;
+    std::deque<Clock::time_point> sent;  // send times of the requests in flight, oldest first
+    size_t wpos = 0;                     // bytes written of the request being written
+    bool writing = false;                // a request is partly written
+    size_t rpos = 0;                     // bytes of the oldest response read
+  };
+  std::vector<std::byte> wire(8 + req.size());
+  uint64_t len = htole64(req.size());
+  std::memcpy(wire.data(), &len, 8);
+  std::memcpy(wire.data() + 8, req.data(), req.size());
+  std::vector<std::byte> sink(256 << 10);
+  LoadClock clock(o.warmup, o.requests, inflight);
+  std::vector<Conn> conns;
+  for (int fd : fds) {
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("fcntl(O_NONBLOCK)");
+    conns.push_back({fd, {}, 0, false, 0});
+  }
+  auto want_write = [&](const Conn& c) {
+    return c.writing || (static_cast<int>(c.sent.size()) < depth && clock.may_issue());
+  };
+  std::vector<pollfd> pfds(conns.size());
+  while (!clock.done()) {
+    for (size_t i = 0; i < conns.size(); i++)
+      pfds[i] = {conns[i].fd, static_cast<short>(POLLIN | (want_write(conns[i]) ? POLLOUT : 0)), 0};
+    if (::poll(pfds.data(), pfds.size(), kIoTimeoutSec * 1000) == 0)
+      throw std::runtime_error("no response within " + std::to_string(kIoTimeoutSec) + " s");
+    for (size_t i = 0; i < conns.size(); i++) {
+      Conn& c = conns[i];
+      if (pfds[i].revents & (POLLERR | POLLHUP)) throw std::runtime_error("a connection failed under load");
+      while (pfds[i].revents & POLLOUT && want_write(c)) {
+        if (!c.writing) {
+          c.sent.push_back(clock.issue());
+          c.writing = true;
+        }
+        ssize_t n = ::write(c.fd, wire.data() + c.wpos, wire.size() - c.wpos);
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EINTR) break;
+          die("write");
+        }
+        c.wpos += static_cast<size_t>(n);
+        if (c.wpos == wire.size()) {
+          c.wpos = 0;
+          c.writing = false;
+        }
+      }
+      if (!(pfds[i].revents & POLLIN)) continue;
+      for (;;) {
+        ssize_t n = ::read(c.fd, sink.data(), sink.size());
+        if (n == 0) throw std::runtime_error("the server closed a connection under load");
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EINTR) break;
+          die("read");
+        }
+        g_tuning.rearm(c.fd);
+        c.rpos += static_cast<size_t>(n);
+        while (c.rpos >= wire.size() && !c.sent.empty()) {
+          c.rpos -= wire.size();
+          clock.complete(c.sent.front());
+          c.sent.pop_front();
+        }
+      }
+    }
+  }
+  for (int fd : fds) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return clock.take();
+}
+
+int run_load(const Options& o, const LoadOptions& lo, const KeyRing& keys) {
+  sdp::Address dst = sdp::Address::parse(o.server, o.port);
+  size_t max_size = *std::max_element(o.sizes.begin(), o.sizes.end());
+  int max_inflight = *std::max_element(lo.inflight.begin(), lo.inflight.end());
+  struct Row {
+    std::string proto;
+    size_t size;
+    int inflight;
+    LoadCell cell;
+  };
+  std::vector<Row> rows;
+  std::string settings;
+  for (const auto& name : o.protos) {
+    bool pipe = name.size() > 5 && name.compare(name.size() - 5, 5, "+pipe") == 0;
+    std::string base = pipe ? name.substr(0, name.size() - 5) : name;
+    bool is_sdp = base.rfind("sdp", 0) == 0;
+    if (pipe && is_sdp) throw std::invalid_argument(name + ": +pipe is for tcp and ktls");
+    if (base == "udp") throw std::invalid_argument("load: udp is not a request/response transport here");
+    // SDP: one socket; streams: as many connections as the largest C needs.
+    int nconn = is_sdp || pipe ? 1 : max_inflight;
+    std::vector<std::unique_ptr<Transport>> ts;
+    for (int i = 0; i < nconn; i++) ts.push_back(open_transport(base, dst, max_size, keys));
+    for (size_t size : o.sizes) {
+      std::vector<std::byte> req(size);
+      fill_pattern(req, size * 131 + 7);
+      for (auto& t : ts) check_echo(name, req, t->exchange(req), "first");
+      for (int c : lo.inflight) {
+        LoadCell cell;
+        if (is_sdp) {
+          cell = load_sdp(dynamic_cast<SdpTransport&>(*ts[0]), req, c, lo);
+        } else {
+          std::vector<int> fds;
+          for (int i = 0; i < (pipe ? 1 : c); i++) fds.push_back(dynamic_cast<StreamTransport&>(*ts[i]).fd());
+          cell = load_stream(fds, req, pipe ? c : 1, c, lo);
+        }
+        rows.push_back({name, size, c, std::move(cell)});
+      }
+    }
+    if (!is_sdp) settings += (settings.empty() ? "" : "; ") + name + ": " + ts[0]->settings();
+  }
+  std::cerr << "peer settings: " << g_tuning.summary() << (settings.empty() ? "" : "; client sockets after the run: ")
+            << settings << "\n";
+  std::printf("[\n");
+  for (size_t i = 0; i < rows.size(); i++) {
+    auto& r = rows[i];
+    auto& us = r.cell.us;
+    std::sort(us.begin(), us.end());
+    auto pct = [&](double p) { return us[static_cast<size_t>(p * static_cast<double>(us.size() - 1))]; };
+    std::printf(
+        "  {\"proto\":\"%s\",\"size\":%zu,\"inflight\":%d,\"requests\":%zu,\"seconds\":%.6f,\"rpcs_per_s\":%.1f,"
+        "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}%s\n",
+        r.proto.c_str(), r.size, r.inflight, us.size(), r.cell.seconds,
+        r.cell.seconds > 0 ? static_cast<double>(us.size()) / r.cell.seconds : 0.0, pct(0.5), pct(0.99), us.back(),
+        i + 1 < rows.size() ? "," : "");
+  }
+  std::printf("]\n");
+  return 0;
+}
+
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;
@@ -727,15 +949,16 @@ int main(int argc, char **argv) {
   }
   std::string mode = args[0];
   Options o;
+  LoadOptions lo;
   bool v6 = false;
   KeyRing keys;
   try {
     o.sizes = sdp::parse_size_list("64,1K,4K,16K,64K,256K,1M");
     sdp::ArgCursor args_cursor(args, 1);
     while (args_cursor.next()) {
-      const std::string &a = args_cursor.opt();
-      auto value = [&]() -> const std::string & { return args_cursor.value(); };
-      auto number = [&](const char *, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
+      const std::string& a = args_cursor.opt();
+      auto value = [&]() -> const std::string& { return args_cursor.value(); };
+      auto number = [&](const char*, uint64_t lo, uint64_t hi) { return args_cursor.number(lo, hi); };
       if (a == "--help" || a == "-h") {
         std::cout << kUsage;
         return 0;
@@ -753,12 +976,22 @@ int main(int argc, char **argv) {
         o.iterations = static_cast<int>(number("--iterations", 1, 10000000));
       } else if (a == "--warmup") {
         o.warmup = static_cast<int>(number("--warmup", 0, 10000000));
+        o.warmup_set = true;
       } else if (a == "--rounds") {
         o.rounds = static_cast<int>(number("--rounds", 1, 100000));
       } else if (a == "--key-file") {
         keys.add(value());
       } else if (a == "-6") {
         v6 = true;
+      } else if (a == "--inflight") {
+        lo.inflight.clear();
+        for (const auto& v : sdp::split_list(value())) {
+          uint64_t n = sdp::parse_size(v, "--inflight");
+          if (n < 1 || n > 4096) throw std::invalid_argument("--inflight wants 1..4096");
+          lo.inflight.push_back(static_cast<int>(n));
+        }
+      } else if (a == "--requests") {
+        lo.requests = static_cast<int>(number("--requests", 1, 10000000));
       } else if (a == "--tcp-quickack") {
         g_tuning.quickack = true;
       } else if (a == "--sockbuf") {
@@ -771,15 +1004,19 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     if (mode == "server") return run_server(sdp::Address::parse(v6 ? "::" : "0.0.0.0", o.port), keys);
-    if (mode == "client") {
-      if (o.server.empty()) throw std::invalid_argument("client needs --server ADDR");
+    if (mode == "client" || mode == "load") {
+      if (o.server.empty()) throw std::invalid_argument(mode + " needs --server ADDR");
+      if (mode == "load") {
+        lo.warmup = o.warmup_set ? o.warmup : lo.warmup;
+        return run_load(o, lo, keys);
+      }
       return run_client(o, keys);
     }
     throw std::invalid_argument("unknown mode '" + mode + "'");
-  } catch (const std::invalid_argument &e) {
+  } catch (const std::invalid_argument& e) {
     std::cerr << "sdp-bench: " << e.what() << "\nTry 'sdp-bench --help'.\n";
     return 2;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "sdp-bench: " << e.what() << "\n";
     return 1;
   }
