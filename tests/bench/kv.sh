@@ -10,19 +10,20 @@
 #
 #   tests/bench/kv.sh [--records N] [--operations N] [--sizes LIST]
 #                     [--transports LIST] [--connections N] [--depth N]
-#                     [--out DIR] [--cpus N]
+#                     [--out DIR] [--cpus N] [--mode wallclock|icount]
 #
 # Defaults: 100000 records, 100000 operations per workload, sizes 64,1K,4K,
 # transports redis,tcp,ktls-aes128,sdp,sdp-aes128 ("redis" = redis-server,
 # TCP), 64 connections x depth 1 (64 outstanding requests, closed loop), OUT
-# build/bench-kv, 1 vCPU (see tests/bench/run.sh for why), wall clock (TCG).
+# build/bench-kv, 1 vCPU (see tests/bench/run.sh for why), wall clock (TCG;
+# --mode icount: vm/run's deterministic mode, ops/s of guest time).
 # sdp-kv runs with 1 thread, like redis-server's one command thread.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck disable=SC2034 # read by tests/vm/lib.sh
 TEST_NAME=bench-kv
 
-records=100000 operations=100000 sizes=64,1K,4K connections=64 depth=1 cpus=1
+records=100000 operations=100000 sizes=64,1K,4K connections=64 depth=1 cpus=1 mode=wallclock
 transports=redis,tcp,ktls-aes128,sdp,sdp-aes128
 out=$ROOT/build/bench-kv
 args=("$@")
@@ -36,7 +37,8 @@ while (($#)); do
     --depth) depth=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --cpus) cpus=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --mode) mode=${2:?}; shift 2 ;;
+    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "bench-kv: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,7 @@ if [[ ${SDP_IN_VM:-} != 1 ]]; then
   rm -rf "$out"/raw "$out"/meta.json "$out"/kv.json "$out"/kv.md "$out"/*.png
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "bench-kv: host $(nproc) cores, load average $load_before"
-  SDP_BENCH_COMMAND="tests/bench/kv.sh${args[*]:+ ${args[*]}}" SDP_BENCH_HOST_REPORT=1 "$ROOT/vm/run" --cpus "$cpus" --memory 3G \
+  SDP_BENCH_COMMAND="tests/bench/kv.sh${args[*]:+ ${args[*]}}" SDP_BENCH_HOST_REPORT=1 "$ROOT/vm/run" --mode "$mode" --cpus "$cpus" --memory 3G \
     --timeout 7200 --rwdir "$out" -- "$0" "${args[@]}" --out "$out"
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   accel=$(sed -n 's/.* accel=\([a-z]*\) .*/\1/p' "$out/vm-console.log" | head -n 1)
@@ -115,7 +117,7 @@ cat >"$out/meta.json" <<EOF2
 {"kernel": $(json_str "$(uname -r)"), "vcpus": $(nproc), "date": $(json_str "$(date -u +%FT%TZ)"),
  "records": $records, "operations": $operations, "sizes": $(json_str "$sizes"),
  "transports": $(json_str "$transports"), "connections": $connections, "depth": $depth,
- "mode": "wall clock, qemu TCG (the deterministic icount mode of issue 13 does not exist in vm/run yet)",
+ "mode": $(json_str "${SDP_VM_MODE:-unknown}"), "qemu_flags": $(json_str "${SDP_VM_QEMU_FLAGS:-unknown}"),
  "redis": $(json_str "$(redis-server --version)"),
  "redis_settings": "redis-server --save '' --appendonly no (persistence off), one connection per client, TCP_NODELAY (Redis default)",
  "sdp_params": $(json_str "timeout_ms=30000 ${SDP_KV_PARAMS:-}"),

@@ -109,6 +109,33 @@ else
   ok "the guest's writes to / stay in the guest"
 fi
 
+# --- accelerator modes (--mode, SDP_VM_MODE): flags from vm/run's one table --
+# icount: 1 vCPU by default, the exact flags reach the guest (SDP_VM_MODE,
+# SDP_VM_QEMU_FLAGS) and the log, no ERMS/FSRM, and timers still follow the
+# clock (sleep=on: a 1 s sleep takes 0.9-3 s of guest uptime).
+icount_flags=$("$RUN" --print-accel icount)
+if [[ $icount_flags == "-accel tcg,thread=single -icount shift=0,sleep=on -cpu max,-erms,-fsrm" ]]; then
+  ok "print-accel icount: $icount_flags"
+else
+  bad "print-accel icount printed '$icount_flags'"
+fi
+cat >"$OUT/icount-check.sh" <<EOF
+#!/bin/bash
+fails=()
+[[ \$(nproc) == 1 ]] || fails+=("\$(nproc) vCPUs, want 1")
+[[ \$SDP_VM_MODE == icount ]] || fails+=("SDP_VM_MODE=\$SDP_VM_MODE")
+[[ \$SDP_VM_QEMU_FLAGS == "$icount_flags -smp 1" ]] || fails+=("SDP_VM_QEMU_FLAGS=\$SDP_VM_QEMU_FLAGS")
+! grep -qw -e erms -e fsrm /proc/cpuinfo || fails+=("erms/fsrm in /proc/cpuinfo")
+read -r u0 _ </proc/uptime; sleep 1; read -r u1 _ </proc/uptime
+awk -v a=\$u0 -v b=\$u1 'BEGIN { exit !(b - a >= 0.9 && b - a <= 3) }' || fails+=("sleep 1: uptime \$u0 -> \$u1")
+((\${#fails[@]} == 0)) || { printf 'icount FAIL: %s\n' "\${fails[@]}"; exit 1; }
+echo "ICOUNT-OK: 1 vCPU, flags \$SDP_VM_QEMU_FLAGS, sleep 1 = \$u0 -> \$u1 s uptime"
+EOF
+chmod +x "$OUT/icount-check.sh"
+expect icount-mode 0 'ICOUNT-OK' -- --mode icount -- "$OUT/icount-check.sh"
+SDP_VM_MODE=icount expect icount-from-env 0 'qemu flags: -accel tcg,thread=single -icount shift=0,sleep=on' -- -- true
+expect bad-mode 125 -- --mode turbo -- true
+
 # --- a command printing "WARNING:" itself must not fail the run -----------
 expect own-output 0 -- -- echo "WARNING: BUG: this is the command's output, not the kernel's"
 

@@ -4,7 +4,12 @@
 # corrupted echo is caught; then tests/bench/run.sh with every protocol
 # (SDP plaintext and AES-128/256-GCM, kTLS TLS 1.2 and 1.3 with both ciphers,
 # TCP, UDP) at 64 B, 16 KiB and 1 MiB, 20 iterations, and its JSON and table
-# hold every protocol and size, the ratios and the target verdicts.
+# hold every protocol and size, the ratios, the target verdicts and the
+# metadata of issue 13 (mode and qemu flags of this boot, cost model, commit,
+# kernel, peer settings read back from the sockets), the PNG plot exists,
+# and the repeat check of icount mode (report.py --repeat) works: a run
+# compared with itself agrees, a copy with one p50 moved by 2% does not;
+# then tests/bench/load.sh (closed loop) with every kind of protocol.
 # vm/run: --timeout 900
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
@@ -121,10 +126,56 @@ for s in sizes:
     for k in ("sdp-aes128/ktls-aes128", "sdp-aes256/ktls-aes256", "sdp-aes128/ktls13-aes128",
               "sdp-aes128/sdp", "sdp-aes256/sdp"):
         if not row or row.get(k, {}).get("p50") is None: bad.append(f"no ratio {k} at {s}")
-if len(d["targets"]) != 4: bad.append(f"{len(d['targets'])} target verdicts, want 4")
-for k in ("kernel", "vcpus", "iterations", "date", "command"):
-    if k not in d["meta"]: bad.append(f"meta has no {k}")
+if len(d["targets"]) != 7: bad.append(f"{len(d['targets'])} target verdicts, want 7")
+for k in ("kernel", "kernel_abi_pinned", "vcpus", "iterations", "date", "command", "mode", "qemu_flags",
+          "cost_model", "commit", "peer_settings"):
+    if not d["meta"].get(k): bad.append(f"meta has no {k}")
+import os
+m = d["meta"]
+if m.get("mode") != os.environ.get("SDP_VM_MODE"): bad.append(f"meta mode {m.get('mode')} is not this boot's")
+if m.get("qemu_flags") != os.environ.get("SDP_VM_QEMU_FLAGS"): bad.append("meta qemu_flags are not this boot's")
+if "TCP_NODELAY=1" not in m.get("peer_settings", ""): bad.append("peer_settings lack the sockets' read-back")
+if m.get("mode") == "icount" and "1 guest instruction = 1 ns" not in m.get("cost_model", ""): bad.append("cost model")
 print("\n".join(bad) or "latency.json: every protocol and size")
 sys.exit(1 if bad else 0)
 EOF
 pass "run.sh: $(grep -c '^| [0-9]' "$OUT/latency.md") table rows, every protocol and size in latency.json"
+[[ -s $OUT/latency.png ]] || fail "no latency.png (python3-matplotlib)"
+pass "latency.png: $(file -b "$OUT/latency.png")"
+
+# The repeat check's comparison: a run against itself agrees; with one p50
+# 2% off it does not, and says so.
+for r in a b; do mkdir -p "$KD/rep-$r" && cp "$OUT/latency.json" "$KD/rep-$r/"; done
+python3 - "$KD/rep-b/latency.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); d["results"][0]["p50_us"] *= 1.02; json.dump(d, open(sys.argv[1], "w"))
+EOF
+python3 "$SDP_REPO/tests/bench/report.py" --repeat "$OUT" "$KD/rep-a" "$KD/rep-a" >/dev/null
+grep -q '"agree": true' "$OUT/repeat.json" || fail "a run compared with itself does not agree: $(head -c 300 "$OUT/repeat.json")"
+python3 "$SDP_REPO/tests/bench/report.py" --repeat "$OUT" "$KD/rep-a" "$KD/rep-b" >"$KD/rep.out"
+grep -q '"agree": false' "$OUT/repeat.json" || fail "a 2% difference passed the 1% repeat check"
+grep -q 'DO NOT agree within 1%' "$KD/rep.out" || fail "the repeat check does not say it failed: $(cat "$KD/rep.out")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["repeat"]; assert r["agree"] is False, r' "$OUT/latency.json" ||
+  fail "latency.json has no repeat verdict"
+pass "repeat check: itself agrees, a 2% change is reported as disagreeing"
+
+# The closed-loop bench (tests/bench/load.sh, sdp-bench load): every protocol
+# kind (SDP one socket, C connections, pipelined) at two sizes and two C.
+LOUT=$KD/load
+LPROTOS=sdp,sdp-aes128,tcp,ktls-aes128,tcp+pipe,ktls-aes128+pipe
+"$SDP_REPO/tests/bench/load.sh" --sizes 64,16K --inflight 1,8 --requests 20 --warmup 5 --protos "$LPROTOS" \
+  --out "$LOUT" >"$KD/load.log" 2>&1 || { cat "$KD/load.log"; fail "tests/bench/load.sh failed"; }
+python3 - "$LOUT/load.json" "$LPROTOS" <<'EOF' || fail "load.json is incomplete"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {(r["proto"], r["size"], r["inflight"]): r for r in d["results"]}
+bad = [f"missing {p} {s} {c}" for p in sys.argv[2].split(",") for s in (64, 16384) for c in (1, 8)
+       if not (got.get((p, s, c)) or {}).get("rpcs_per_s", 0) > 0]
+bad += [f"odd {r}" for r in d["results"] if r["requests"] != 20 or not 0 < r["p50_us"] <= r["p99_us"]]
+bad += [f"meta has no {k}" for k in ("mode", "qemu_flags", "cost_model", "commit", "peer_settings", "command")
+        if not d["meta"].get(k)]
+print("\n".join(bad) or "load.json: every protocol, size and C")
+sys.exit(1 if bad else 0)
+EOF
+[[ -s $LOUT/load.png ]] || fail "no load.png"
+pass "load.sh: $(grep -c '^| [0-9]' "$LOUT/load.md") table rows, load.json complete, load.png"
