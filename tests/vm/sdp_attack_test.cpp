@@ -776,6 +776,17 @@ public:
     } catch (const std::exception &) {
     }
   }
+  // Every SDP packet through the device, until pass_all().
+  void drop_all() {
+    sh(pre_ + "sh -c 'tc filter add" + dev_ +
+       " parent 1:0 pref 10 protocol ip u32 match u32 0 0 flowid 1:3 &&" +
+       " tc filter add" + dev_ +
+       " parent 1:0 pref 11 protocol ipv6 u32 match u32 0 0 flowid 1:3'");
+  }
+  void pass_all() {
+    sh(pre_ + "sh -c 'tc filter del" + dev_ + " parent 1:0 pref 10 && tc filter del" +
+       dev_ + " parent 1:0 pref 11'");
+  }
   void drop_rpc(uint64_t id) {
     char m[160];
     // IPv4 without options: SDP at 20; IPv6: at 40.
@@ -866,6 +877,79 @@ TEST_P(Attack, ResponseBehindTheReplayWindowIsTaken) {
   ASSERT_EQ(r->length, resp.size());
   EXPECT_EQ(std::memcmp(b.data(), resp.data(), resp.size()), 0);
   EXPECT_GE(delta(stats(kNsClient), cb, "old_responses_taken"), 1u);
+}
+
+// Item 8, requests: a request held back while its client sends more than
+// a replay window of other requests. Request ids and message ids advance
+// together, so the request is behind the server's window of the client's
+// RPC ids (drop_old_rpc) as well as behind its key's message window
+// (drop_too_old), whichever refuses it first; its records bind their
+// message id, so a restart cannot make them new. The server forgets it
+// each time, and the client's RPC ends in ETIMEDOUT once UNKNOWN stops
+// keeping it alive (SDP_MAX_LIVE_RESTARTS), instead of probes keeping both
+// sides busy forever. The request is never delivered. A regression guard:
+// 6853f14 passes it too (the id window refused the request there as well),
+// so the request direction of item 8 was not reachable this way.
+TEST_P(Attack, RequestBehindTheReplayWindowEndsInETIMEDOUT) {
+  auto km = fresh_keys(GetParam().cipher);
+  sdp::Socket server = server_socket(km);
+  sdp::Socket client = client_socket(km);
+  server.set_receive_timeout_ms(200);
+  client.set_receive_timeout_ms(500);
+  const Bytes held = pattern(10, 9);
+  std::atomic<bool> stop{false};
+  std::atomic<int> held_delivered{0};
+  std::thread echo([&] {
+    std::vector<std::byte> eb(4096);
+    while (!stop) {
+      auto q = server.receive(eb);
+      if (!q)
+        continue;
+      if (q->length == held.size() &&
+          std::memcmp(eb.data(), held.data(), held.size()) == 0)
+        held_delivered++;
+      server.send_response(q->peer, q->rpc_id, std::span(eb.data(), q->length));
+    }
+  });
+  auto sb = stats(kNsServer);
+  auto refused = [&] {
+    auto sa = stats(kNsServer);
+    return delta(sa, sb, "drop_old_rpc") + delta(sa, sb, "drop_too_old");
+  };
+  uint64_t id = 0;
+  {
+    // Long enough that the held RPC outlives 8300 RPCs under TCG.
+    ModuleParam timeout("timeout_ms", "120000");
+    {
+      RpcFilter f(kNsClient, kVethClient);
+      f.drop_all();
+      id = client.send_request(server_addr(), as_bytes(held), 1);
+      f.drop_rpc(id);
+      f.pass_all();
+      std::vector<uint64_t> early;
+      many_rpcs(client, server_addr(), 8300, &early);
+      EXPECT_TRUE(early.empty()) << "the held-back request was answered";
+    }
+    // The filter is gone: the client's probe gets UNKNOWN and its restart
+    // reaches the server, which refuses it.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (refused() == 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_GE(refused(), 1u) << "the restarted request never reached the server";
+  }
+  // timeout_ms is back at the lane's value: the RPC must end now.
+  std::vector<std::byte> b(4096);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = receive_until(client, b, std::chrono::seconds(60));
+  auto took = std::chrono::steady_clock::now() - t0;
+  stop = true;
+  echo.join();
+  ASSERT_TRUE(r.has_value()) << "the held-back RPC neither completed nor failed in 60 s";
+  EXPECT_EQ(r->rpc_id, id);
+  EXPECT_EQ(r->error, ETIMEDOUT) << std::strerror(r->error);
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_EQ(held_delivered.load(), 0) << "a request behind the window was delivered";
+  EXPECT_GE(refused(), 1u);
 }
 
 const Variant kVariants[] = {

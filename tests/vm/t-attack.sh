@@ -3,7 +3,8 @@
 # overlapping forged and benign DATA, plaintext packets forged from keyed
 # peers, a forged response packet for a lost request, forged copies of a
 # record of an 8 MiB response, 100k forged first packets during 1 MiB RPCs,
-# a response held back until it is behind the replay window. Every case
+# a response and a request each held back until it is behind the replay
+# window. Every case
 # for AES-128 and AES-256 over IPv4 and IPv6; timeout_ms=4000 bounds the
 # wedge case (TCG on a loaded host). Arguments go to the test binary
 # (e.g. --gtest_filter=*Flood*).
