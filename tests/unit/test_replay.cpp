@@ -50,7 +50,8 @@ std::vector<uint8_t> ctrl_packet(uint8_t type) {
   return p;
 }
 
-std::vector<uint8_t> ipv4(const std::vector<uint8_t>& payload, uint8_t proto, uint16_t frag = 0x4000) {
+std::vector<uint8_t> ipv4(const std::vector<uint8_t> &payload, uint8_t proto,
+                          uint16_t frag = 0x4000) {
   std::vector<uint8_t> ip(20, 0);
   ip[0] = 0x45;
   size_t total = 20 + payload.size();
@@ -65,7 +66,7 @@ std::vector<uint8_t> ipv4(const std::vector<uint8_t>& payload, uint8_t proto, ui
   return ip;
 }
 
-std::vector<uint8_t> ipv6(const std::vector<uint8_t>& payload, uint8_t next) {
+std::vector<uint8_t> ipv6(const std::vector<uint8_t> &payload, uint8_t next) {
   std::vector<uint8_t> ip(40, 0);
   ip[0] = 0x60;
   ip[4] = static_cast<uint8_t>(payload.size() >> 8), ip[5] = static_cast<uint8_t>(payload.size());
@@ -77,7 +78,7 @@ std::vector<uint8_t> ipv6(const std::vector<uint8_t>& payload, uint8_t next) {
   return ip;
 }
 
-std::vector<uint8_t> ether(const std::vector<uint8_t>& ip, uint16_t type, bool vlan = false) {
+std::vector<uint8_t> ether(const std::vector<uint8_t> &ip, uint16_t type, bool vlan = false) {
   std::vector<uint8_t> f(12 + (vlan ? 4 : 0) + 2 + ip.size(), 0x02);
   size_t o = 12;
   if (vlan) f[o] = 0x81, f[o + 1] = 0x00, f[o + 2] = 0x00, f[o + 3] = 0x07, o += 4;
@@ -86,10 +87,15 @@ std::vector<uint8_t> ether(const std::vector<uint8_t>& ip, uint16_t type, bool v
   return f;
 }
 
+// parse_frame of a frame captured whole.
+bool parse_whole(int dlt, const std::vector<uint8_t> &frame, Captured &c) {
+  return parse_frame(dlt, frame, frame.size(), kProto, c);
+}
+
 TEST(ReplayFrame, EthernetIPv4) {
   auto sdp = data_packet(3, 0, 0, 3, 0);
   Captured c;
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800), c));
   EXPECT_EQ(c.family, AF_INET);
   EXPECT_EQ(c.sdp, sdp);
   EXPECT_EQ(address_string(c.family, c.src), "10.77.0.2");
@@ -97,16 +103,16 @@ TEST(ReplayFrame, EthernetIPv4) {
   // Ethernet padding after the IP datagram is not part of the packet.
   auto padded = ether(ipv4(sdp, kProto), 0x0800);
   padded.resize(padded.size() + 9, 0);
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, padded, kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, padded, c));
   EXPECT_EQ(c.sdp, sdp);
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800, true), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800, true), c));
   EXPECT_EQ(c.sdp, sdp);
 }
 
 TEST(ReplayFrame, IPv6AndCookedAndRaw) {
   auto sdp = ctrl_packet(SDP_PKT_GRANT);
   Captured c;
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv6(sdp, kProto), 0x86dd), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv6(sdp, kProto), 0x86dd), c));
   EXPECT_EQ(c.family, AF_INET6);
   EXPECT_EQ(address_string(c.family, c.src), "fd77::2");
   EXPECT_EQ(address_string(c.family, c.dst), "fd77::1");
@@ -115,9 +121,9 @@ TEST(ReplayFrame, IPv6AndCookedAndRaw) {
   sll.push_back(0x86), sll.push_back(0xdd);
   auto ip = ipv6(sdp, kProto);
   sll.insert(sll.end(), ip.begin(), ip.end());
-  ASSERT_TRUE(parse_frame(DLT_LINUX_SLL, sll, kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_LINUX_SLL, sll, c));
   EXPECT_EQ(c.sdp, sdp);
-  ASSERT_TRUE(parse_frame(DLT_RAW, ipv4(sdp, kProto), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_RAW, ipv4(sdp, kProto), c));
   EXPECT_EQ(c.family, AF_INET);
   EXPECT_EQ(c.sdp, sdp);
 }
@@ -125,16 +131,17 @@ TEST(ReplayFrame, IPv6AndCookedAndRaw) {
 TEST(ReplayFrame, OthersAreSkippedAndCutPacketsRefused) {
   auto sdp = ctrl_packet(SDP_PKT_ACK);
   Captured c;
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, 17), 0x0800), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv6(sdp, 17), 0x86dd), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0806), kProto, c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, 17), 0x0800), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv6(sdp, 17), 0x86dd), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0806), c));
   // First fragment (MF) and a later fragment are not whole SDP packets.
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x2000), 0x0800), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x0010), 0x0800), kProto, c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x2000), 0x0800), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x0010), 0x0800), c));
   auto cut = ether(ipv4(sdp, kProto), 0x0800);
-  cut.resize(cut.size() - 1);
-  EXPECT_THROW(parse_frame(DLT_EN10MB, cut, kProto, c), std::runtime_error);
-  EXPECT_THROW(parse_frame(DLT_IEEE802_11, cut, kProto, c), std::runtime_error);
+  size_t wire = cut.size();
+  cut.resize(cut.size() - 1);  // captured with one byte less than sent
+  EXPECT_THROW(parse_frame(DLT_EN10MB, cut, wire, kProto, c), std::runtime_error);
+  EXPECT_THROW(parse_whole(DLT_IEEE802_11, cut, c), std::runtime_error);
 }
 
 TEST(ReplayFlips, AllFlipsChangeExactlyOneBitEach) {
@@ -220,7 +227,7 @@ TEST(ReplayFlips, WholeRecords) {
 
 TEST(ReplayParse, FlipTypeAndPort) {
   EXPECT_EQ(parse_flip("41:3"), (Flip{41, 3}));
-  for (const char* bad : {"41", "41:8", ":1", "a:1", "1:-1", "", "1:2:3"})
+  for (const char *bad : {"41", "41:8", ":1", "a:1", "1:-1", "", "1:2:3"})
     EXPECT_THROW(parse_flip(bad), std::invalid_argument) << bad;
   for (int t = SDP_PKT_TYPE_MIN; t <= SDP_PKT_TYPE_MAX; t++) {
     if (!sdp_hdr_len(static_cast<uint8_t>(t))) continue;
@@ -242,18 +249,18 @@ TEST(ReplayPcap, ReadsOnlySdpPacketsInOrder) {
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   close(fd);
-  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
-  pcap_dumper_t* d = pcap_dump_open(dead, path);
+  pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+  pcap_dumper_t *d = pcap_dump_open(dead, path);
   ASSERT_NE(d, nullptr);
   std::vector<std::vector<uint8_t>> frames = {
       ether(ipv4(ctrl_packet(SDP_PKT_ACK), 17), 0x0800),
       ether(ipv4(data_packet(5, 0, 0, 5, 0), kProto), 0x0800),
       ether(ipv6(ctrl_packet(SDP_PKT_GRANT), kProto), 0x86dd),
   };
-  for (auto& f : frames) {
+  for (auto &f : frames) {
     pcap_pkthdr h{};
     h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char*>(d), &h, f.data());
+    pcap_dump(reinterpret_cast<u_char *>(d), &h, f.data());
   }
   pcap_dump_close(d);
   pcap_close(dead);

@@ -24,16 +24,16 @@ using Clock = std::chrono::steady_clock;
 
 struct Family {
   int af;
-  const char* loopback;
-  const char* any;
+  const char *loopback;
+  const char *any;  // what Address::any(af, port) must give
 };
 
 class SdpApi : public ::testing::TestWithParam<Family> {
  protected:
   sdp::Address server_addr(uint16_t port) { return sdp::Address::parse(GetParam().loopback, port); }
-  sdp::Socket bound_server(uint16_t& port) {
+  sdp::Socket bound_server(uint16_t &port) {
     sdp::Socket s(GetParam().af);
-    s.bind(sdp::Address::parse(GetParam().any, 0));
+    s.bind(sdp::Address::any(GetParam().af, 0));
     port = s.local_port();
     return s;
   }
@@ -46,12 +46,13 @@ std::vector<std::byte> pattern(size_t n, int seed) {
 }
 
 // Serve `n` requests by echoing them.
-std::thread echo_server(sdp::Socket& s, int n) {
+std::thread echo_server(sdp::Socket &s, int n) {
   return std::thread([&s, n] {
     std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
     for (int i = 0; i < n; i++) {
       auto m = s.receive(buf);
-      if (!m) {
+      if (m.shut_down()) return;
+      if (!m) {  // EINTR, or EAGAIN under a receive timeout
         i--;
         continue;
       }
@@ -73,9 +74,9 @@ TEST_P(SdpApi, BindEphemeralAndConflict) {
   EXPECT_GE(port, 32768);
   sdp::Socket b(GetParam().af);
   try {
-    b.bind(sdp::Address::parse(GetParam().any, port));
+    b.bind(sdp::Address::any(GetParam().af, port));
     FAIL() << "second bind to port " << port << " succeeded";
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error &e) {
     EXPECT_EQ(e.code().value(), EADDRINUSE);
   }
 }
@@ -147,12 +148,17 @@ TEST_P(SdpApi, NonBlockingAndTimeout) {
   uint16_t port;
   sdp::Socket s = bound_server(port);
   std::vector<std::byte> buf(10);
-  EXPECT_FALSE(s.receive(buf, MSG_DONTWAIT));
+  auto r = s.receive(buf, MSG_DONTWAIT);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.would_block()) << r.error().message();
   s.set_receive_timeout_ms(300);
   auto t0 = Clock::now();
-  EXPECT_FALSE(s.receive(buf));
+  r = s.receive(buf);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.would_block()) << r.error().message();
   auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
   EXPECT_GE(waited, 250);
+  EXPECT_EQ(sdp::Address::any(GetParam().af, 7), sdp::Address::parse(GetParam().any, 7));
   EXPECT_LT(waited, 5000);
 }
 
@@ -162,14 +168,14 @@ TEST_P(SdpApi, SendErrors) {
   try {
     s.send_response(server_addr(1), 12345, data);
     FAIL() << "response to an unknown RPC succeeded";
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error &e) {
     EXPECT_EQ(e.code().value(), EINVAL);
   }
   std::vector<std::byte> huge(SDP_MAX_MESSAGE_LEN + 1);
   try {
     s.send_request(server_addr(1), huge, 1);
     FAIL() << "oversized request succeeded";
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error &e) {
     EXPECT_EQ(e.code().value(), EMSGSIZE);
   }
   // No destination for a request.
@@ -221,21 +227,21 @@ TEST_P(SdpApi, IoUringSendmsgRecvmsg) {
     alignas(cmsghdr) char sctl[CMSG_SPACE(sizeof(info))] = {};
     iovec siov{req.data(), req.size()};
     msghdr smsg{};
-    smsg.msg_name = const_cast<sockaddr*>(dst.sa());
+    smsg.msg_name = const_cast<sockaddr *>(dst.sa());
     smsg.msg_namelen = dst.length;
     smsg.msg_iov = &siov;
     smsg.msg_iovlen = 1;
     smsg.msg_control = sctl;
     smsg.msg_controllen = sizeof(sctl);
-    cmsghdr* c = CMSG_FIRSTHDR(&smsg);
+    cmsghdr *c = CMSG_FIRSTHDR(&smsg);
     c->cmsg_level = SOL_SDP;
     c->cmsg_type = SDP_CMSG_SEND;
     c->cmsg_len = CMSG_LEN(sizeof(info));
     std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_sqe *sqe = io_uring_get_sqe(&ring);
     io_uring_prep_sendmsg(sqe, client.fd(), &smsg, 0);
     ASSERT_EQ(1, io_uring_submit(&ring));
-    io_uring_cqe* cqe;
+    io_uring_cqe *cqe;
     ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
     EXPECT_EQ(cqe->res, static_cast<int>(req.size()));
     io_uring_cqe_seen(&ring, cqe);
@@ -259,7 +265,7 @@ TEST_P(SdpApi, IoUringSendmsgRecvmsg) {
     ASSERT_EQ(cqe->res, static_cast<int>(req.size()));
     io_uring_cqe_seen(&ring, cqe);
     EXPECT_EQ(0, std::memcmp(rbuf.data(), req.data(), req.size()));
-    cmsghdr* rc = CMSG_FIRSTHDR(&rmsg);
+    cmsghdr *rc = CMSG_FIRSTHDR(&rmsg);
     ASSERT_NE(rc, nullptr);
     sdp_recv_info ri{};
     std::memcpy(&ri, CMSG_DATA(rc), sizeof(ri));
@@ -303,14 +309,14 @@ sdp::KeyMaterial random_keys(uint8_t epoch, uint16_t cipher = SDP_CIPHER_AES_GCM
   km.cipher = cipher;
   km.epoch = epoch;
   size_t n = cipher == SDP_CIPHER_AES_GCM_128 ? 16 : 32;
-  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
-  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
-  for (auto* v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
+  for (auto *v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
+  for (auto *v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto *v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
     EXPECT_EQ(static_cast<ssize_t>(v->size()), getrandom(v->data(), v->size(), 0));
   return km;
 }
 
-sdp_key_info key_info(const sdp::Socket& s, const sdp::Address& peer) {
+sdp_key_info key_info(const sdp::Socket &s, const sdp::Address &peer) {
   sdp_key_info ki{};
   std::memcpy(&ki.peer, &peer.storage, sizeof(ki.peer));
   socklen_t len = sizeof(ki);
@@ -318,8 +324,8 @@ sdp_key_info key_info(const sdp::Socket& s, const sdp::Address& peer) {
   return ki;
 }
 
-int set_key(const sdp::Socket& s, int opt, const sdp::Address& peer, uint8_t epoch,
-            const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt) {
+int set_key(const sdp::Socket &s, int opt, const sdp::Address &peer, uint8_t epoch,
+            const std::vector<uint8_t> &key, const std::vector<uint8_t> &salt) {
   sdp_key k{};
   std::memcpy(&k.peer, &peer.storage, sizeof(k.peer));
   k.cipher = SDP_CIPHER_AES_GCM_128;
@@ -360,11 +366,11 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   uint16_t port;
   sdp::Socket server = bound_server(port);
   sdp::Socket client(GetParam().af);
-  client.bind(sdp::Address::parse(GetParam().any, 0));
+  client.bind(sdp::Address::any(GetParam().af, 0));
   auto client_addr = sdp::Address::parse(GetParam().loopback, client.local_port());
   auto km1 = random_keys(1), km2 = random_keys(2);
-  client.install_keys(server_addr(port), km1, true);
-  server.install_keys(client_addr, km1, false);
+  client.install_keys(server_addr(port), km1, sdp::Role::client);
+  server.install_keys(client_addr, km1, sdp::Role::server);
 
   auto small = pattern(100, 3);
   std::thread t = echo_server(server, 3);
@@ -378,8 +384,8 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   auto big = pattern(1 << 20, 4);
   client.send_request(server_addr(port), big, 1);
   // Receive keys first on both ends, then transmit keys.
-  client.install_keys(server_addr(port), km2, true);
-  server.install_keys(client_addr, km2, false);
+  client.install_keys(server_addr(port), km2, sdp::Role::client);
+  server.install_keys(client_addr, km2, sdp::Role::server);
   auto next = pattern(64 << 10, 5);
   client.send_request(server_addr(port), next, 2);
   bool got[3] = {true, false, false};
@@ -388,7 +394,7 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
     ASSERT_TRUE(m);
     ASSERT_EQ(m->error, 0) << std::strerror(m->error);
     ASSERT_TRUE(m->cookie == 1 || m->cookie == 2);
-    const auto& want = m->cookie == 1 ? big : next;
+    const auto &want = m->cookie == 1 ? big : next;
     ASSERT_EQ(m->length, want.size());
     EXPECT_EQ(0, std::memcmp(buf.data(), want.data(), want.size()));
     got[m->cookie] = true;
@@ -407,9 +413,27 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   EXPECT_LE(ki.tx_next_msg_id, 2u);
 }
 
+// receive() tells the three expected conditions apart: EAGAIN (nothing
+// ready), EINTR and ESHUTDOWN (shut down, nothing left) are results, not
+// exceptions and not one "nothing" for all.
+TEST_P(SdpApi, ReceiveReportsShutdown) {
+  uint16_t port;
+  sdp::Socket s = bound_server(port);
+  std::vector<std::byte> buf(10);
+  EXPECT_TRUE(s.receive(buf, MSG_DONTWAIT).would_block());
+  ASSERT_EQ(::shutdown(s.fd(), SHUT_RDWR), 0) << std::strerror(errno);
+  auto r = s.receive(buf);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.shut_down()) << r.error().message();
+  EXPECT_FALSE(r.would_block());
+  EXPECT_THROW(r.value(), std::system_error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, SdpApi,
                          ::testing::Values(Family{AF_INET, "127.0.0.1", "0.0.0.0"},
                                            Family{AF_INET6, "::1", "::"}),
-                         [](const auto& info) { return info.param.af == AF_INET ? "IPv4" : "IPv6"; });
+                         [](const auto &info) {
+                           return info.param.af == AF_INET ? "IPv4" : "IPv6";
+                         });
 
 }  // namespace

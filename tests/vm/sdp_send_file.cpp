@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char *kUsage = R"(NAME
     sdp-send-file - send a file as one encrypted SDP request with a chosen message ID
 
 SYNOPSIS
@@ -34,20 +34,20 @@ DESCRIPTION
     exits 1 with a message on any failure.
 )";
 
-[[noreturn]] void usage_error(const std::string& msg) {
+[[noreturn]] void usage_error(const std::string &msg) {
   std::cerr << "sdp-send-file: " << msg << "\nTry 'sdp-send-file --help'.\n";
   std::exit(2);
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string server, key_file, file;
   uint64_t port = 0, local_port = 0, fillers = 0;
   for (size_t i = 0; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
+    const std::string &a = args[i];
+    auto value = [&]() -> const std::string & {
       if (i + 1 >= args.size()) usage_error(a + " needs a value");
       return args[++i];
     };
@@ -70,12 +70,12 @@ int main(int argc, char** argv) {
       } else {
         file = a;
       }
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::invalid_argument &e) {
       usage_error(e.what());
     }
   }
-  if (server.empty() || key_file.empty() || file.empty() || !port || port > 65535 ||
-      !local_port || local_port > 65535)
+  if (server.empty() || key_file.empty() || file.empty() || !port || port > 65535 || !local_port ||
+      local_port > 65535)
     usage_error("needs --server, --port, --local-port, --key-file and FILE");
   std::ifstream in(file, std::ios::binary);
   if (!in) usage_error("cannot read " + file);
@@ -85,26 +85,26 @@ int main(int argc, char** argv) {
   try {
     sdp::Address dst = sdp::Address::parse(server, static_cast<uint16_t>(port));
     sdp::Socket sock(dst.family());
-    sock.bind(sdp::Address::parse(dst.family() == AF_INET6 ? "::" : "0.0.0.0",
-                                  static_cast<uint16_t>(local_port)));
-    sock.install_keys(dst, sdp::KeyMaterial::load(key_file), true);
+    sock.bind(sdp::Address::any(dst.family(), static_cast<uint16_t>(local_port)));
+    sock.install_keys(dst, sdp::KeyMaterial::load(key_file), sdp::Role::client);
     sock.set_receive_timeout_ms(20000);
     std::vector<std::byte> filler{std::byte{'.'}}, buf(msg.size() + 1);
     uint64_t rpc = 0;
     for (uint64_t i = 0; i <= fillers; i++) {
-      const auto& req = i < fillers ? filler : msg;
+      const auto &req = i < fillers ? filler : msg;
       rpc = sock.send_request(dst, req, i);
       auto m = sock.receive(buf);
       if (!m || m->error || m->rpc_id != rpc || m->length != req.size() ||
           !std::equal(req.begin(), req.end(), buf.begin())) {
-        std::cerr << "sdp-send-file: request " << i << " (rpc " << rpc << ") got no correct response\n";
+        std::cerr << "sdp-send-file: request " << i << " (rpc " << rpc
+                  << ") got no correct response\n";
         return 1;
       }
     }
     std::printf("{\"rpc_id\":%llu,\"msg_id\":%llu,\"length\":%zu}\n",
                 static_cast<unsigned long long>(rpc), static_cast<unsigned long long>(fillers),
                 msg.size());
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::cerr << "sdp-send-file: " << e.what() << "\n";
     return 1;
   }
