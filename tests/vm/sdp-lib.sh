@@ -78,18 +78,15 @@ stop_echo_server() {
   ((rc == 0)) || fail "echo server exited with $rc"
 }
 
-# new_keyfile FILE CIPHER: a key file (libsdp KeyMaterial format) with fresh
-# random keys for both directions. Use one file for one client socket and
+# new_keyfile FILE CIPHER [EPOCH]: a key file (libsdp KeyMaterial format) with fresh
+# random keys for both directions, mode 0600, written by `sdpctl genkey` (the one
+# key writer; it never overwrites, so FILE must not exist). CIPHER: aes-gcm-128 or
+# aes-gcm-256; EPOCH: 1 by default. Use one file for one client socket and
 # its server only: message ids restart at 0 in every new socket, so a key
 # shared by two client sockets would repeat nonces (the module refuses a key
 # twice within one socket, it cannot see other sockets).
 new_keyfile() {
-  local bytes=16
-  [[ $2 == aes-gcm-256 ]] && bytes=32
-  _rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-  { echo "cipher $2"; echo "epoch 1"
-    echo "client-to-server $(_rnd $bytes) $(_rnd 4)"
-    echo "server-to-client $(_rnd $bytes) $(_rnd 4)"; } >"$1"
+  "$SDPCTL" genkey --cipher "$2" --epoch "${3:-1}" "$1" >/dev/null || fail "sdpctl genkey $1 failed"
 }
 
 # echo_keys FAMILY LOCAL_PORT: with SDP_TEST_CIPHER set (aes-gcm-128 or
@@ -101,7 +98,7 @@ echo_keys() {
   SRV_KEYS=() CLI_KEYS=()
   [[ -n ${SDP_TEST_CIPHER:-} ]] || return 0
   local f peer
-  f=$(mktemp /tmp/sdp-keys.XXXXXX)
+  f=$(mktemp -d /tmp/sdp-keys.XXXXXX)/key
   new_keyfile "$f" "$SDP_TEST_CIPHER"
   if [[ $1 == 6 ]]; then peer="[$IP6_B]:$2"; else peer="$IP4_B:$2"; fi
   SRV_KEYS=(--key-file "$f" --peer "$peer")
@@ -129,8 +126,9 @@ sdp_dump_stats() {
   done
 }
 
-# sdp_capture_start PCAP [SNAPLEN [bulk]]: tcpdump on the client's veth end (netns sdpb) into
-# PCAP, returning once it captures (it pings the server side until a packet is in the file).
+# sdp_capture_start PCAP [SNAPLEN [bulk]]: the one capture helper of the VM tests: tcpdump
+# on the client's veth end (netns sdpb, it sees both directions) into PCAP (snap length
+# SNAPLEN, default 0 = whole packets), returning once it captures (it pings the server side until a packet is in the file).
 # bulk: buffered capture for many packets (no per-packet wakeup and write, which cost most
 # of the CPU under TCG); returns once tcpdump listens, and sdp_capture_stop waits 2.5 s for
 # the last packets to reach the file.

@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "sdpctl_lib.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+
+#include "json.h"
+#include "sdp_socket.h"
+#include "unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -20,13 +32,14 @@ SYNOPSIS
     sdpctl load [--module PATH] [--dry-run] [PARAM=VALUE ...]
     sdpctl unload
     sdpctl status [--json]
+    sdpctl genkey [--cipher aes128|aes256] [--epoch N] FILE
     sdpctl help [COMMAND]
     sdpctl --version
 
 DESCRIPTION
     SDP is an encrypted, message-based datacenter RPC transport implemented
     by the kernel module sdp.ko. sdpctl loads it with parameters, unloads
-    it, and shows its state and counters. Run `sdpctl help COMMAND` for the
+    it, shows its state and counters, and writes key files. Run `sdpctl help COMMAND` for the
     details of one command. Loading and unloading need root
     (CAP_SYS_MODULE).
 
@@ -92,10 +105,46 @@ EXIT STATUS
     0 loaded; 3 not loaded; 1 error.
 )";
 
+constexpr std::string_view kGenkeyHelp = R"(NAME
+    sdpctl genkey - write a key file with fresh random keys
+
+SYNOPSIS
+    sdpctl genkey [--cipher aes128|aes256] [--epoch N] FILE
+
+DESCRIPTION
+    Creates FILE (mode 0600, owner only) with a client-to-server and a
+    server-to-client key and salt drawn from getrandom(2), in the format
+    libsdp reads (sdp_socket.h KeyMaterial; sdp-echo, sdp-send-file,
+    sdp-decrypt, sdp-bench and sdp-kv take it with --key-file):
+
+        cipher aes-gcm-128
+        epoch 1
+        client-to-server <32 or 64 hex digits> <8 hex digits>
+        server-to-client <32 or 64 hex digits> <8 hex digits>
+
+    FILE must not exist: a key file is never overwritten, so a key that is
+    in use is never replaced under its users. Use one key file per client
+    socket: message ids restart at 0 on every socket, so a transmit key on
+    two sockets would repeat nonces (libsdp refuses that, see
+    used-tx-keys). Keys never go on a command line.
+
+OPTIONS
+    --cipher C      aes128 (AES-128-GCM, the default) or aes256
+                    (AES-256-GCM); aes-gcm-128 and aes-gcm-256 also work.
+    --epoch N       the key epoch, 1..255 (default 1).
+
+EXIT STATUS
+    0 written; 1 not written (FILE exists, cannot be created); 2 bad usage.
+
+EXAMPLES
+    sdpctl genkey --cipher aes256 /etc/sdp/peer-a.key
+)";
+
 bool valid_param_name(std::string_view s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 std::string read_line(const fs::path& p) {
@@ -112,6 +161,7 @@ std::optional<std::string> help_text(std::string_view topic) {
   if (topic == "load") return std::string(kLoadHelp);
   if (topic == "unload") return std::string(kUnloadHelp);
   if (topic == "status") return std::string(kStatusHelp);
+  if (topic == "genkey") return std::string(kGenkeyHelp);
   return std::nullopt;
 }
 
@@ -136,6 +186,8 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
     a.command = Command::kUnload;
   else if (cmd == "status")
     a.command = Command::kStatus;
+  else if (cmd == "genkey")
+    a.command = Command::kGenkey;
   else
     return "unknown command '" + cmd + "'";
 
@@ -157,10 +209,30 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
       a.dry_run = true;
     } else if (a.command == Command::kStatus && s == "--json") {
       a.json = true;
+    } else if (a.command == Command::kGenkey && s == "--cipher") {
+      if (i + 1 >= argv.size()) return std::string("--cipher needs aes128 or aes256");
+      const std::string& c = argv[++i];
+      if (c == "aes128" || c == "aes-gcm-128")
+        a.cipher = SDP_CIPHER_AES_GCM_128;
+      else if (c == "aes256" || c == "aes-gcm-256")
+        a.cipher = SDP_CIPHER_AES_GCM_256;
+      else
+        return "unknown cipher '" + c + "' (aes128 or aes256)";
+    } else if (a.command == Command::kGenkey && s == "--epoch") {
+      if (i + 1 >= argv.size()) return std::string("--epoch needs a number 1..255");
+      const std::string& e = argv[++i];
+      unsigned v = 0;
+      auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), v);
+      if (ec != std::errc() || end != e.data() + e.size() || v < 1 || v > 255)
+        return "bad epoch '" + e + "' (1..255)";
+      a.epoch = static_cast<uint8_t>(v);
+    } else if (a.command == Command::kGenkey && !s.empty() && s[0] != '-') {
+      if (!a.key_file.empty())
+        return "genkey writes one file; got '" + a.key_file + "' and '" + s + "'";
+      a.key_file = s;
     } else if (a.command == Command::kLoad && !s.empty() && s[0] != '-') {
       size_t eq = s.find('=');
-      if (eq == std::string::npos)
-        return "module parameter '" + s + "' must look like NAME=VALUE";
+      if (eq == std::string::npos) return "module parameter '" + s + "' must look like NAME=VALUE";
       std::string name = s.substr(0, eq), value = s.substr(eq + 1);
       if (!valid_param_name(name))
         return "bad module parameter name '" + name + "' (letters, digits, _)";
@@ -171,11 +243,15 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
       return "unknown option '" + s + "' for " + cmd;
     }
   }
+  if (a.command == Command::kGenkey) {
+    if (a.key_file.empty()) return std::string("genkey needs the FILE to write");
+    if (!a.cipher) a.cipher = SDP_CIPHER_AES_GCM_128;
+  }
   return a;
 }
 
-std::vector<std::string> module_candidates(const std::string& explicit_path,
-                                           const char* env_module, const std::string& exe_path,
+std::vector<std::string> module_candidates(const std::string& explicit_path, const char* env_module,
+                                           const std::string& exe_path,
                                            const std::string& release) {
   if (!explicit_path.empty()) return {explicit_path};
   std::vector<std::string> out;
@@ -220,28 +296,6 @@ std::string kmsg_message(std::string_view record) {
   return std::string(msg);
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string render_pretty(const Status& st) {
   std::ostringstream o;
   if (!st.loaded) {
@@ -270,31 +324,70 @@ std::string render_pretty(const Status& st) {
 }
 
 std::string render_json(const Status& st) {
-  std::ostringstream o;
-  o << "{\"loaded\":" << (st.loaded ? "true" : "false");
+  sdp::JsonObject o;
+  o.boolean("loaded", st.loaded);
   if (st.loaded) {
-    o << ",\"version\":\"" << json_escape(st.version) << "\",\"srcversion\":\""
-      << json_escape(st.srcversion) << "\",\"refcnt\":\"" << json_escape(st.refcnt)
-      << "\",\"kernel\":\"" << json_escape(st.kernel)
-      << "\",\"btf\":" << (st.btf ? "true" : "false") << ",\"parameters\":{";
-    bool first = true;
-    for (auto& [k, v] : st.params) {
-      o << (first ? "" : ",") << "\"" << json_escape(k) << "\":\"" << json_escape(v) << "\"";
-      first = false;
-    }
-    o << "}";
+    o.str("version", st.version).str("srcversion", st.srcversion).str("refcnt", st.refcnt);
+    o.str("kernel", st.kernel).boolean("btf", st.btf);
+    sdp::JsonObject params;
+    for (auto& [k, v] : st.params) params.str(k, v);
+    o.raw("parameters", params.str());
     if (st.stats) {
-      o << ",\"counters\":{";
-      first = true;
-      for (auto& [k, v] : st.stats->counters) {
-        o << (first ? "" : ",") << "\"" << json_escape(k) << "\":" << v;
-        first = false;
-      }
-      o << "}";
+      sdp::JsonObject counters;
+      for (auto& [k, v] : st.stats->counters) counters.num(k, v);
+      o.raw("counters", counters.str());
     }
   }
-  o << "}\n";
-  return o.str();
+  return o.str() + "\n";
+}
+
+std::string new_key_file_text(uint16_t cipher, uint8_t epoch) {
+  size_t key_len = cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
+  sdp::KeyMaterial km;
+  km.cipher = cipher;
+  km.epoch = epoch;
+  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(key_len);
+  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto* v : {&km.c2s_key, &km.c2s_salt, &km.s2c_key, &km.s2c_salt})
+    for (size_t got = 0; got < v->size();) {
+      ssize_t n = getrandom(v->data() + got, v->size() - got, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+      got += static_cast<size_t>(n);
+    }
+  return sdp::KeyMaterial::format(km);  // km wipes its keys
+}
+
+std::string write_key_file(const std::string& path, const std::string& text) {
+  sdp::UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) {
+    int err = errno;
+    if (err == EEXIST)
+      return path +
+             " already exists: a key file is never overwritten (its keys may be in use); "
+             "remove it first or choose another name";
+    return "cannot create " + path + ": " + std::strerror(err);
+  }
+  // The mode is exactly 0600 whatever the umask.
+  if (::fchmod(fd.get(), 0600) < 0)
+    return "cannot set mode 0600 on " + path + ": " + std::strerror(errno);
+  for (size_t off = 0; off < text.size();) {
+    ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string e = std::strerror(errno);
+      ::unlink(path.c_str());
+      return "cannot write " + path + ": " + e;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) < 0 || ::close(fd.release()) < 0) {
+    std::string e = std::strerror(errno);
+    ::unlink(path.c_str());
+    return "cannot write " + path + ": " + e;
+  }
+  return "";
 }
 
 Status read_status(const std::string& sysfs_root, const std::string& procfs_root) {
