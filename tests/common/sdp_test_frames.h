@@ -24,11 +24,11 @@ namespace sdp::test {
 using Bytes = std::vector<uint8_t>;
 
 // Appends v as n big-endian bytes.
-inline void put_be(Bytes &b, uint64_t v, int n) {
+inline void put_be(Bytes& b, uint64_t v, int n) {
   for (int i = n - 1; i >= 0; i--) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 // Overwrites 2 bytes at off.
-inline void set_be16(Bytes &b, size_t off, uint16_t v) {
+inline void set_be16(Bytes& b, size_t off, uint16_t v) {
   b.at(off) = static_cast<uint8_t>(v >> 8);
   b.at(off + 1) = static_cast<uint8_t>(v);
 }
@@ -49,7 +49,7 @@ struct SdpHeader {
 
   // The header bytes (sdp_hdr_len(type), the common header for an unknown
   // type; zero beyond the fields above) followed by payload.
-  Bytes build(const Bytes &payload = {}) const {
+  Bytes build(const Bytes& payload = {}) const {
     unsigned hlen = sdp_hdr_len(type) ? sdp_hdr_len(type) : sizeof(sdp_common_hdr);
     Bytes p;
     put_be(p, sport, 2);
@@ -75,7 +75,7 @@ struct SdpHeader {
   }
 };
 
-inline uint16_t ip_checksum(const uint8_t *p, size_t len) {
+inline uint16_t ip_checksum(const uint8_t* p, size_t len) {
   uint32_t sum = 0;
   for (size_t i = 0; i + 1 < len; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
   if (len & 1) sum += uint32_t(p[len - 1]) << 8;
@@ -102,13 +102,13 @@ struct IpHeader {
 
   // Addresses of the server (.1 / ::1) and the client (.2 / ::2) swapped:
   // the packet goes from the server to the client.
-  IpHeader &from_server() {
+  IpHeader& from_server() {
     std::swap(src4, dst4);
     std::swap(src6, dst6);
     return *this;
   }
 
-  Bytes build(const Bytes &l4) const {
+  Bytes build(const Bytes& l4) const {
     Bytes ip;
     if (!v6) {
       size_t hl = size_t(ihl) * 4;
@@ -155,7 +155,7 @@ struct LinkHeader {
   int vlan = -1;     // Ethernet: an 802.1Q tag with this id
   bool pad = false;  // Ethernet: pad to the 60-byte minimum
 
-  Bytes build(const Bytes &ip) const {
+  Bytes build(const Bytes& ip) const {
     uint16_t et = ethertype ? ethertype : (!ip.empty() && ip[0] >> 4 == 6) ? 0x86dd : 0x0800;
     Bytes f;
     switch (dlt) {
@@ -194,19 +194,19 @@ struct CapturedFrame {
 
 // Writes frames to a fresh pcap file (link type dlt, snap length snaplen:
 // longer frames are cut, their length as sent kept); returns its path.
-inline std::string write_pcap(int dlt, const std::vector<Bytes> &frames, int snaplen = 262144) {
+inline std::string write_pcap(int dlt, const std::vector<Bytes>& frames, int snaplen = 262144) {
   char path[] = "/tmp/sdp-test-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
   close(fd);
-  pcap_t *dead = pcap_open_dead(dlt, snaplen);
-  pcap_dumper_t *d = pcap_dump_open(dead, path);
+  pcap_t* dead = pcap_open_dead(dlt, snaplen);
+  pcap_dumper_t* d = pcap_dump_open(dead, path);
   if (!d) throw std::runtime_error("pcap_dump_open failed");
-  for (const auto &fr : frames) {
+  for (const auto& fr : frames) {
     pcap_pkthdr h{};
     h.len = static_cast<bpf_u_int32>(fr.size());
     h.caplen = std::min<bpf_u_int32>(h.len, static_cast<bpf_u_int32>(snaplen));
-    pcap_dump(reinterpret_cast<u_char *>(d), &h, fr.data());
+    pcap_dump(reinterpret_cast<u_char*>(d), &h, fr.data());
   }
   pcap_dump_close(d);
   pcap_close(dead);

@@ -25,7 +25,7 @@ sdp::KeyMaterial sample(uint16_t cipher) {
   return km;
 }
 
-std::string write_temp(const std::string &text) {
+std::string write_temp(const std::string& text) {
   char path[] = "/tmp/sdp-libsdp-test-XXXXXX";
   int fd = mkstemp(path);
   EXPECT_GE(fd, 0);
@@ -66,9 +66,9 @@ TEST(KeyMaterial, MoveOnlyAndWiped) {
   c = sample(SDP_CIPHER_AES_GCM_256);
   EXPECT_EQ(c.c2s_key.size(), 32u);
   // wipe() zeroes the bytes in place before releasing them.
-  const uint8_t *p = b.c2s_key.data();
+  const uint8_t* p = b.c2s_key.data();
   size_t n = b.c2s_key.size();
-  std::vector<uint8_t> *v = &b.c2s_key;
+  std::vector<uint8_t>* v = &b.c2s_key;
   b.wipe();
   EXPECT_TRUE(v->empty());
   EXPECT_EQ(v->data(), p);  // clear() keeps the buffer: it must be zeros now
@@ -80,7 +80,7 @@ TEST(KeyMaterial, LoadErrorsNameTheLineButNotTheKey) {
   try {
     sdp::KeyMaterial::load(path);
     ADD_FAILURE() << "loaded a bad key file";
-  } catch (const std::runtime_error &e) {
+  } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path + ":3"), std::string::npos) << e.what();
   }
   unlink(path.c_str());
@@ -88,7 +88,7 @@ TEST(KeyMaterial, LoadErrorsNameTheLineButNotTheKey) {
   try {
     sdp::KeyMaterial::load(path);
     ADD_FAILURE() << "loaded a bad key file";
-  } catch (const std::runtime_error &e) {
+  } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()).find("00112233"), std::string::npos) << e.what();
   }
   unlink(path.c_str());

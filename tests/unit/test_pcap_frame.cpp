@@ -124,7 +124,7 @@ TEST(PcapFrame, DecryptAndReplayAgree) {
 
   auto cap = sdp::replay::read_pcap(path, kProto);
   ASSERT_EQ(cap.size(), 2u);
-  for (const auto &c : cap) EXPECT_EQ(c.sdp, sdp);
+  for (const auto& c : cap) EXPECT_EQ(c.sdp, sdp);
   EXPECT_EQ(cap[0].family, AF_INET6);
   EXPECT_EQ(cap[1].family, AF_INET);
 
@@ -136,7 +136,7 @@ TEST(PcapFrame, DecryptAndReplayAgree) {
   EXPECT_EQ(r.stats.sdp_packets, 2u);
   EXPECT_EQ(r.stats.other_packets, 0u);
   ASSERT_EQ(r.messages.size(), 2u);  // one per address family
-  for (const auto &m : r.messages) {
+  for (const auto& m : r.messages) {
     EXPECT_TRUE(m.complete);
     EXPECT_EQ(m.plain, payload);
   }

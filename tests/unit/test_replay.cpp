@@ -50,7 +50,7 @@ std::vector<uint8_t> ctrl_packet(uint8_t type) {
   return p;
 }
 
-std::vector<uint8_t> ipv4(const std::vector<uint8_t> &payload, uint8_t proto,
+std::vector<uint8_t> ipv4(const std::vector<uint8_t>& payload, uint8_t proto,
                           uint16_t frag = 0x4000) {
   std::vector<uint8_t> ip(20, 0);
   ip[0] = 0x45;
@@ -66,7 +66,7 @@ std::vector<uint8_t> ipv4(const std::vector<uint8_t> &payload, uint8_t proto,
   return ip;
 }
 
-std::vector<uint8_t> ipv6(const std::vector<uint8_t> &payload, uint8_t next) {
+std::vector<uint8_t> ipv6(const std::vector<uint8_t>& payload, uint8_t next) {
   std::vector<uint8_t> ip(40, 0);
   ip[0] = 0x60;
   ip[4] = static_cast<uint8_t>(payload.size() >> 8), ip[5] = static_cast<uint8_t>(payload.size());
@@ -78,7 +78,7 @@ std::vector<uint8_t> ipv6(const std::vector<uint8_t> &payload, uint8_t next) {
   return ip;
 }
 
-std::vector<uint8_t> ether(const std::vector<uint8_t> &ip, uint16_t type, bool vlan = false) {
+std::vector<uint8_t> ether(const std::vector<uint8_t>& ip, uint16_t type, bool vlan = false) {
   std::vector<uint8_t> f(12 + (vlan ? 4 : 0) + 2 + ip.size(), 0x02);
   size_t o = 12;
   if (vlan) f[o] = 0x81, f[o + 1] = 0x00, f[o + 2] = 0x00, f[o + 3] = 0x07, o += 4;
@@ -88,7 +88,7 @@ std::vector<uint8_t> ether(const std::vector<uint8_t> &ip, uint16_t type, bool v
 }
 
 // parse_frame of a frame captured whole.
-bool parse_whole(int dlt, const std::vector<uint8_t> &frame, Captured &c) {
+bool parse_whole(int dlt, const std::vector<uint8_t>& frame, Captured& c) {
   return parse_frame(dlt, frame, frame.size(), kProto, c);
 }
 
@@ -227,7 +227,7 @@ TEST(ReplayFlips, WholeRecords) {
 
 TEST(ReplayParse, FlipTypeAndPort) {
   EXPECT_EQ(parse_flip("41:3"), (Flip{41, 3}));
-  for (const char *bad : {"41", "41:8", ":1", "a:1", "1:-1", "", "1:2:3"})
+  for (const char* bad : {"41", "41:8", ":1", "a:1", "1:-1", "", "1:2:3"})
     EXPECT_THROW(parse_flip(bad), std::invalid_argument) << bad;
   for (int t = SDP_PKT_TYPE_MIN; t <= SDP_PKT_TYPE_MAX; t++) {
     if (!sdp_hdr_len(static_cast<uint8_t>(t))) continue;
@@ -249,18 +249,18 @@ TEST(ReplayPcap, ReadsOnlySdpPacketsInOrder) {
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   close(fd);
-  pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
-  pcap_dumper_t *d = pcap_dump_open(dead, path);
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
+  pcap_dumper_t* d = pcap_dump_open(dead, path);
   ASSERT_NE(d, nullptr);
   std::vector<std::vector<uint8_t>> frames = {
       ether(ipv4(ctrl_packet(SDP_PKT_ACK), 17), 0x0800),
       ether(ipv4(data_packet(5, 0, 0, 5, 0), kProto), 0x0800),
       ether(ipv6(ctrl_packet(SDP_PKT_GRANT), kProto), 0x86dd),
   };
-  for (auto &f : frames) {
+  for (auto& f : frames) {
     pcap_pkthdr h{};
     h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char *>(d), &h, f.data());
+    pcap_dump(reinterpret_cast<u_char*>(d), &h, f.data());
   }
   pcap_dump_close(d);
   pcap_close(dead);

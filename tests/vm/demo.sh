@@ -38,7 +38,7 @@ echo_run() {
 
 step "encrypted echo RPCs, client in netns $NS_B, server in netns $NS_A"
 PCAP=$KD/cap.pcap
-sdp_capture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 echo_run aes-gcm-128 40000 5000
 sdp_capture_stop
 AES128_PID=$ECHO_PID AES128_OUT=$ECHO_OUT

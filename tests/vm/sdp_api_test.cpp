@@ -24,14 +24,14 @@ using Clock = std::chrono::steady_clock;
 
 struct Family {
   int af;
-  const char *loopback;
-  const char *any;  // what Address::any(af, port) must give
+  const char* loopback;
+  const char* any;  // what Address::any(af, port) must give
 };
 
 class SdpApi : public ::testing::TestWithParam<Family> {
  protected:
   sdp::Address server_addr(uint16_t port) { return sdp::Address::parse(GetParam().loopback, port); }
-  sdp::Socket bound_server(uint16_t &port) {
+  sdp::Socket bound_server(uint16_t& port) {
     sdp::Socket s(GetParam().af);
     s.bind(sdp::Address::any(GetParam().af, 0));
     port = s.local_port();
@@ -46,7 +46,7 @@ std::vector<std::byte> pattern(size_t n, int seed) {
 }
 
 // Serve `n` requests by echoing them.
-std::thread echo_server(sdp::Socket &s, int n) {
+std::thread echo_server(sdp::Socket& s, int n) {
   return std::thread([&s, n] {
     std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
     for (int i = 0; i < n; i++) {
@@ -76,7 +76,7 @@ TEST_P(SdpApi, BindEphemeralAndConflict) {
   try {
     b.bind(sdp::Address::any(GetParam().af, port));
     FAIL() << "second bind to port " << port << " succeeded";
-  } catch (const std::system_error &e) {
+  } catch (const std::system_error& e) {
     EXPECT_EQ(e.code().value(), EADDRINUSE);
   }
 }
@@ -168,14 +168,14 @@ TEST_P(SdpApi, SendErrors) {
   try {
     s.send_response(server_addr(1), 12345, data);
     FAIL() << "response to an unknown RPC succeeded";
-  } catch (const std::system_error &e) {
+  } catch (const std::system_error& e) {
     EXPECT_EQ(e.code().value(), EINVAL);
   }
   std::vector<std::byte> huge(SDP_MAX_MESSAGE_LEN + 1);
   try {
     s.send_request(server_addr(1), huge, 1);
     FAIL() << "oversized request succeeded";
-  } catch (const std::system_error &e) {
+  } catch (const std::system_error& e) {
     EXPECT_EQ(e.code().value(), EMSGSIZE);
   }
   // No destination for a request.
@@ -227,21 +227,21 @@ TEST_P(SdpApi, IoUringSendmsgRecvmsg) {
     alignas(cmsghdr) char sctl[CMSG_SPACE(sizeof(info))] = {};
     iovec siov{req.data(), req.size()};
     msghdr smsg{};
-    smsg.msg_name = const_cast<sockaddr *>(dst.sa());
+    smsg.msg_name = const_cast<sockaddr*>(dst.sa());
     smsg.msg_namelen = dst.length;
     smsg.msg_iov = &siov;
     smsg.msg_iovlen = 1;
     smsg.msg_control = sctl;
     smsg.msg_controllen = sizeof(sctl);
-    cmsghdr *c = CMSG_FIRSTHDR(&smsg);
+    cmsghdr* c = CMSG_FIRSTHDR(&smsg);
     c->cmsg_level = SOL_SDP;
     c->cmsg_type = SDP_CMSG_SEND;
     c->cmsg_len = CMSG_LEN(sizeof(info));
     std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-    io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     io_uring_prep_sendmsg(sqe, client.fd(), &smsg, 0);
     ASSERT_EQ(1, io_uring_submit(&ring));
-    io_uring_cqe *cqe;
+    io_uring_cqe* cqe;
     ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
     EXPECT_EQ(cqe->res, static_cast<int>(req.size()));
     io_uring_cqe_seen(&ring, cqe);
@@ -265,7 +265,7 @@ TEST_P(SdpApi, IoUringSendmsgRecvmsg) {
     ASSERT_EQ(cqe->res, static_cast<int>(req.size()));
     io_uring_cqe_seen(&ring, cqe);
     EXPECT_EQ(0, std::memcmp(rbuf.data(), req.data(), req.size()));
-    cmsghdr *rc = CMSG_FIRSTHDR(&rmsg);
+    cmsghdr* rc = CMSG_FIRSTHDR(&rmsg);
     ASSERT_NE(rc, nullptr);
     sdp_recv_info ri{};
     std::memcpy(&ri, CMSG_DATA(rc), sizeof(ri));
@@ -309,14 +309,14 @@ sdp::KeyMaterial random_keys(uint8_t epoch, uint16_t cipher = SDP_CIPHER_AES_GCM
   km.cipher = cipher;
   km.epoch = epoch;
   size_t n = cipher == SDP_CIPHER_AES_GCM_128 ? 16 : 32;
-  for (auto *v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
-  for (auto *v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
-  for (auto *v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
+  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
+  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto* v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
     EXPECT_EQ(static_cast<ssize_t>(v->size()), getrandom(v->data(), v->size(), 0));
   return km;
 }
 
-sdp_key_info key_info(const sdp::Socket &s, const sdp::Address &peer) {
+sdp_key_info key_info(const sdp::Socket& s, const sdp::Address& peer) {
   sdp_key_info ki{};
   std::memcpy(&ki.peer, &peer.storage, sizeof(ki.peer));
   socklen_t len = sizeof(ki);
@@ -324,8 +324,8 @@ sdp_key_info key_info(const sdp::Socket &s, const sdp::Address &peer) {
   return ki;
 }
 
-int set_key(const sdp::Socket &s, int opt, const sdp::Address &peer, uint8_t epoch,
-            const std::vector<uint8_t> &key, const std::vector<uint8_t> &salt) {
+int set_key(const sdp::Socket& s, int opt, const sdp::Address& peer, uint8_t epoch,
+            const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt) {
   sdp_key k{};
   std::memcpy(&k.peer, &peer.storage, sizeof(k.peer));
   k.cipher = SDP_CIPHER_AES_GCM_128;
@@ -394,7 +394,7 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
     ASSERT_TRUE(m);
     ASSERT_EQ(m->error, 0) << std::strerror(m->error);
     ASSERT_TRUE(m->cookie == 1 || m->cookie == 2);
-    const auto &want = m->cookie == 1 ? big : next;
+    const auto& want = m->cookie == 1 ? big : next;
     ASSERT_EQ(m->length, want.size());
     EXPECT_EQ(0, std::memcmp(buf.data(), want.data(), want.size()));
     got[m->cookie] = true;
@@ -432,7 +432,7 @@ TEST_P(SdpApi, ReceiveReportsShutdown) {
 INSTANTIATE_TEST_SUITE_P(Families, SdpApi,
                          ::testing::Values(Family{AF_INET, "127.0.0.1", "0.0.0.0"},
                                            Family{AF_INET6, "::1", "::"}),
-                         [](const auto &info) {
+                         [](const auto& info) {
                            return info.param.af == AF_INET ? "IPv4" : "IPv6";
                          });
 

@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr const char *kUsage = R"(NAME
+constexpr const char* kUsage = R"(NAME
     sdp-send-file - send a file as one encrypted SDP request with a chosen message ID
 
 SYNOPSIS
@@ -34,20 +34,20 @@ DESCRIPTION
     exits 1 with a message on any failure.
 )";
 
-[[noreturn]] void usage_error(const std::string &msg) {
+[[noreturn]] void usage_error(const std::string& msg) {
   std::cerr << "sdp-send-file: " << msg << "\nTry 'sdp-send-file --help'.\n";
   std::exit(2);
 }
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string server, key_file, file;
   uint64_t port = 0, local_port = 0, fillers = 0;
   for (size_t i = 0; i < args.size(); i++) {
-    const std::string &a = args[i];
-    auto value = [&]() -> const std::string & {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
       if (i + 1 >= args.size()) usage_error(a + " needs a value");
       return args[++i];
     };
@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
       } else {
         file = a;
       }
-    } catch (const std::invalid_argument &e) {
+    } catch (const std::invalid_argument& e) {
       usage_error(e.what());
     }
   }
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     std::vector<std::byte> filler{std::byte{'.'}}, buf(msg.size() + 1);
     uint64_t rpc = 0;
     for (uint64_t i = 0; i <= fillers; i++) {
-      const auto &req = i < fillers ? filler : msg;
+      const auto& req = i < fillers ? filler : msg;
       rpc = sock.send_request(dst, req, i);
       auto m = sock.receive(buf);
       if (!m || m->error || m->rpc_id != rpc || m->length != req.size() ||
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
     std::printf("{\"rpc_id\":%llu,\"msg_id\":%llu,\"length\":%zu}\n",
                 static_cast<unsigned long long>(rpc), static_cast<unsigned long long>(fillers),
                 msg.size());
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "sdp-send-file: " << e.what() << "\n";
     return 1;
   }

@@ -41,7 +41,7 @@ start_echo_server "$NS_A" --port 5000 --key-file "$KD/k" --peer "$IP4_B:40000"
 SERVER_PID=$ECHO_PID
 on_exit "kill -CONT $SERVER_PID 2>/dev/null || true"
 
-sdp_capture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --local-port 40000 --key-file "$KD/k" \
   --sizes 100,1400,64K,200K --count $COUNT >"$KD/client.out" 2>"$KD/client.err" &
 CLIENT=$!
@@ -107,7 +107,7 @@ for k in replay ctrl_replay old_rpc; do note "server drop_$k total: $(sdp_stat "
 new_keyfile "$KD/k6" aes-gcm-128 1
 start_echo_server "$NS_A" --port 5002 -6 --key-file "$KD/k6" --peer "[$IP6_B]:40001"
 PCAP=$KD/cap6.pcap
-sdp_capture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5002 --local-port 40001 --key-file "$KD/k6" \
   --sizes 100,1400,64K --count 9) || fail "IPv6 echo failed: $out"
 sdp_capture_stop

@@ -47,7 +47,7 @@ COUNT=120
 start_echo_server "$NS_A" --port 5000 --key-file "$KD/k" --peer "$IP4_B:40000"
 SERVER_PID=$ECHO_PID
 on_exit "kill -CONT $SERVER_PID 2>/dev/null || true"
-sdp_capture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 
 # The session, port 40000. Its first request is lost with everything else
 # for 0.3 s: the client's probe then reaches a server that has no such RPC

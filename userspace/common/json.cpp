@@ -44,7 +44,7 @@ std::string json_quote(std::string_view s) {
   return out + "\"";
 }
 
-JsonObject &JsonObject::raw(std::string_view key, std::string_view json) {
+JsonObject& JsonObject::raw(std::string_view key, std::string_view json) {
   if (!body_.empty()) body_ += ',';
   body_ += json_quote(key);
   body_ += ':';
@@ -52,17 +52,17 @@ JsonObject &JsonObject::raw(std::string_view key, std::string_view json) {
   return *this;
 }
 
-JsonObject &JsonObject::str(std::string_view key, std::string_view value) {
+JsonObject& JsonObject::str(std::string_view key, std::string_view value) {
   return raw(key, json_quote(value));
 }
 
-JsonObject &JsonObject::fixed(std::string_view key, double value, int digits) {
+JsonObject& JsonObject::fixed(std::string_view key, double value, int digits) {
   char b[64];
   std::snprintf(b, sizeof(b), "%.*f", digits, value);
   return raw(key, b);
 }
 
-JsonObject &JsonObject::boolean(std::string_view key, bool value) {
+JsonObject& JsonObject::boolean(std::string_view key, bool value) {
   return raw(key, value ? "true" : "false");
 }
 

@@ -19,16 +19,16 @@ std::string json_quote(std::string_view s);
 
 class JsonObject {
  public:
-  JsonObject &str(std::string_view key, std::string_view value);
+  JsonObject& str(std::string_view key, std::string_view value);
   template <std::integral T>
-  requires(!std::same_as<T, bool>) JsonObject &num(std::string_view key, T value) {
+  requires(!std::same_as<T, bool>) JsonObject& num(std::string_view key, T value) {
     return raw(key, std::to_string(value));
   }
   // A number with `digits` digits after the point.
-  JsonObject &fixed(std::string_view key, double value, int digits);
-  JsonObject &boolean(std::string_view key, bool value);
+  JsonObject& fixed(std::string_view key, double value, int digits);
+  JsonObject& boolean(std::string_view key, bool value);
   // A value that is JSON already (a nested object or array).
-  JsonObject &raw(std::string_view key, std::string_view json);
+  JsonObject& raw(std::string_view key, std::string_view json);
   bool empty() const { return body_.empty(); }
   std::string str() const { return "{" + body_ + "}"; }
 

@@ -9,7 +9,7 @@
 
 namespace sdp {
 
-void usage_error(const std::string &tool, const std::string &what) {
+void usage_error(const std::string& tool, const std::string& what) {
   std::cerr << tool << ": error: " << what << "; try '" << tool << " --help'\n";
   std::exit(2);
 }
@@ -17,35 +17,35 @@ void usage_error(const std::string &tool, const std::string &what) {
 OptionParser::OptionParser(std::string tool, std::string header, std::string footer)
     : tool_(std::move(tool)), header_(std::move(header)), footer_(std::move(footer)) {}
 
-OptionParser &OptionParser::flag(const std::string &name, const std::string &help, bool &out) {
+OptionParser& OptionParser::flag(const std::string& name, const std::string& help, bool& out) {
   opts_.push_back({name, "", help, nullptr, &out});
   return *this;
 }
 
-OptionParser &OptionParser::value(const std::string &name, const std::string &metavar,
-                                  const std::string &help,
-                                  std::function<void(const std::string &)> set) {
+OptionParser& OptionParser::value(const std::string& name, const std::string& metavar,
+                                  const std::string& help,
+                                  std::function<void(const std::string&)> set) {
   opts_.push_back({name, metavar, help, std::move(set), nullptr});
   return *this;
 }
 
-OptionParser &OptionParser::string(const std::string &name, const std::string &metavar,
-                                   const std::string &help, std::string &out) {
-  return value(name, metavar, help, [&out](const std::string &v) { out = v; });
+OptionParser& OptionParser::string(const std::string& name, const std::string& metavar,
+                                   const std::string& help, std::string& out) {
+  return value(name, metavar, help, [&out](const std::string& v) { out = v; });
 }
 
-OptionParser &OptionParser::strings(const std::string &name, const std::string &metavar,
-                                    const std::string &help, std::vector<std::string> &out) {
-  return value(name, metavar, help, [&out](const std::string &v) { out.push_back(v); });
+OptionParser& OptionParser::strings(const std::string& name, const std::string& metavar,
+                                    const std::string& help, std::vector<std::string>& out) {
+  return value(name, metavar, help, [&out](const std::string& v) { out.push_back(v); });
 }
 
-uint64_t OptionParser::number_in(const std::string &name, const std::string &v, uint64_t lo,
+uint64_t OptionParser::number_in(const std::string& name, const std::string& v, uint64_t lo,
                                  uint64_t hi) {
   uint64_t n = 0;
   try {
     if (v.empty() || v[0] == '-' || v[0] == '+') throw std::invalid_argument("sign");
     n = parse_size(v, name.c_str());
-  } catch (const std::exception &) {
+  } catch (const std::exception&) {
     throw UsageError("bad value '" + v + "' for " + name);
   }
   if (n < lo || n > hi)
@@ -53,16 +53,16 @@ uint64_t OptionParser::number_in(const std::string &name, const std::string &v, 
   return n;
 }
 
-const OptionParser::Opt *OptionParser::find(const std::string &name) const {
-  for (const auto &o : opts_)
+const OptionParser::Opt* OptionParser::find(const std::string& name) const {
+  for (const auto& o : opts_)
     if (o.name == name) return &o;
   return nullptr;
 }
 
-std::vector<std::string> OptionParser::parse(const std::vector<std::string> &args) const {
+std::vector<std::string> OptionParser::parse(const std::vector<std::string>& args) const {
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); i++) {
-    const std::string &a = args[i];
+    const std::string& a = args[i];
     if (a == "--") {
       rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
       break;
@@ -75,7 +75,7 @@ std::vector<std::string> OptionParser::parse(const std::vector<std::string> &arg
       rest.push_back(a);
       continue;
     }
-    const Opt *o = find(a);
+    const Opt* o = find(a);
     if (!o) throw UsageError("unknown option '" + a + "'");
     if (o->flag) {
       *o->flag = true;
@@ -84,31 +84,31 @@ std::vector<std::string> OptionParser::parse(const std::vector<std::string> &arg
     if (i + 1 >= args.size()) throw UsageError(a + " needs a value (" + o->metavar + ")");
     try {
       o->set(args[++i]);
-    } catch (const UsageError &) {
+    } catch (const UsageError&) {
       throw;
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       throw UsageError(a + ": " + e.what());
     }
   }
   return rest;
 }
 
-std::vector<std::string> OptionParser::parse_or_exit(const std::vector<std::string> &args) const {
+std::vector<std::string> OptionParser::parse_or_exit(const std::vector<std::string>& args) const {
   try {
     return parse(args);
-  } catch (const UsageError &e) {
+  } catch (const UsageError& e) {
     fail(e.what());
   }
 }
 
-void OptionParser::fail(const std::string &what) const { usage_error(tool_, what); }
+void OptionParser::fail(const std::string& what) const { usage_error(tool_, what); }
 
 std::string OptionParser::help() const {
   std::ostringstream s;
   s << header_;
   if (!header_.empty() && header_.back() != '\n') s << '\n';
   s << "\nOPTIONS\n";
-  for (const auto &o : opts_) {
+  for (const auto& o : opts_) {
     std::string lhs = "    " + o.name + (o.metavar.empty() ? "" : " " + o.metavar);
     s << lhs;
     // The help text from column 24, wrapped lines indented alike.

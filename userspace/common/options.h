@@ -30,21 +30,21 @@ class OptionParser {
   OptionParser(std::string tool, std::string header, std::string footer = "");
 
   // An option without a value.
-  OptionParser &flag(const std::string &name, const std::string &help, bool &out);
+  OptionParser& flag(const std::string& name, const std::string& help, bool& out);
   // An option with a value, handed to `set` (which throws UsageError or
   // std::invalid_argument for a bad one).
-  OptionParser &value(const std::string &name, const std::string &metavar, const std::string &help,
-                      std::function<void(const std::string &)> set);
-  OptionParser &string(const std::string &name, const std::string &metavar, const std::string &help,
-                       std::string &out);
+  OptionParser& value(const std::string& name, const std::string& metavar, const std::string& help,
+                      std::function<void(const std::string&)> set);
+  OptionParser& string(const std::string& name, const std::string& metavar, const std::string& help,
+                       std::string& out);
   // Repeatable: every value in order.
-  OptionParser &strings(const std::string &name, const std::string &metavar,
-                        const std::string &help, std::vector<std::string> &out);
+  OptionParser& strings(const std::string& name, const std::string& metavar,
+                        const std::string& help, std::vector<std::string>& out);
   // A number lo..hi (suffixes K and M, see parse_size).
   template <typename T>
-  OptionParser &number(const std::string &name, const std::string &metavar, const std::string &help,
-                       T &out, uint64_t lo, uint64_t hi) {
-    return value(name, metavar, help, [&out, name, lo, hi](const std::string &v) {
+  OptionParser& number(const std::string& name, const std::string& metavar, const std::string& help,
+                       T& out, uint64_t lo, uint64_t hi) {
+    return value(name, metavar, help, [&out, name, lo, hi](const std::string& v) {
       out = static_cast<T>(number_in(name, v, lo, hi));
     });
   }
@@ -52,27 +52,27 @@ class OptionParser {
   // Parses args (without argv[0]); returns the words that are not options,
   // in order. "--" ends the options. --help and -h print help() to stdout
   // and exit 0.
-  std::vector<std::string> parse(const std::vector<std::string> &args) const;
-  std::vector<std::string> parse_or_exit(const std::vector<std::string> &args) const;
+  std::vector<std::string> parse(const std::vector<std::string>& args) const;
+  std::vector<std::string> parse_or_exit(const std::vector<std::string>& args) const;
   std::string help() const;
-  const std::string &tool() const { return tool_; }
-  [[noreturn]] void fail(const std::string &what) const;
+  const std::string& tool() const { return tool_; }
+  [[noreturn]] void fail(const std::string& what) const;
 
-  static uint64_t number_in(const std::string &name, const std::string &v, uint64_t lo,
+  static uint64_t number_in(const std::string& name, const std::string& v, uint64_t lo,
                             uint64_t hi);
 
  private:
   struct Opt {
     std::string name, metavar, help;
-    std::function<void(const std::string &)> set;  // null: a flag
-    bool *flag = nullptr;
+    std::function<void(const std::string&)> set;  // null: a flag
+    bool* flag = nullptr;
   };
-  const Opt *find(const std::string &name) const;
+  const Opt* find(const std::string& name) const;
   std::string tool_, header_, footer_;
   std::vector<Opt> opts_;
 };
 
 // "TOOL: error: WHAT; try 'TOOL --help'" on stderr, exit status 2.
-[[noreturn]] void usage_error(const std::string &tool, const std::string &what);
+[[noreturn]] void usage_error(const std::string& tool, const std::string& what);
 
 }  // namespace sdp

@@ -18,7 +18,7 @@ namespace {
 constexpr uint16_t kEthIPv4 = 0x0800, kEthIPv6 = 0x86dd, kVlan = 0x8100, kQinQ = 0x88a8;
 
 template <typename T>
-T load(const uint8_t *p) {
+T load(const uint8_t* p) {
   T t;
   std::memcpy(&t, p, sizeof(t));
   return t;
@@ -48,7 +48,7 @@ FrameResult malformed(std::string why) {
 
 // The offset of the network layer and its ethertype (0: from the IP
 // version); false if the frame has none.
-bool link_layer(int dlt, std::span<const uint8_t> f, size_t &off, uint16_t &ethertype) {
+bool link_layer(int dlt, std::span<const uint8_t> f, size_t& off, uint16_t& ethertype) {
   switch (dlt) {
     case DLT_EN10MB:
       if (f.size() < 14) return false;
@@ -152,7 +152,7 @@ struct File::Impl {
   std::unique_ptr<pcap_t, decltype(&pcap_close)> p{nullptr, &pcap_close};
 };
 
-File::File(const std::string &path) : impl_(std::make_unique<Impl>()) {
+File::File(const std::string& path) : impl_(std::make_unique<Impl>()) {
   char err[PCAP_ERRBUF_SIZE] = "";
   impl_->p.reset(pcap_open_offline(path.c_str(), err));
   if (!impl_->p) throw std::runtime_error("cannot read capture " + path + ": " + err);
@@ -162,9 +162,9 @@ File::~File() = default;
 
 int File::linktype() const { return pcap_datalink(impl_->p.get()); }
 
-std::string File::each(const std::function<void(std::span<const uint8_t>, size_t)> &f) {
-  pcap_pkthdr *h = nullptr;
-  const u_char *data = nullptr;
+std::string File::each(const std::function<void(std::span<const uint8_t>, size_t)>& f) {
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
   int rc;
   while ((rc = pcap_next_ex(impl_->p.get(), &h, &data)) == 1)
     f(std::span<const uint8_t>(data, h->caplen), h->len);

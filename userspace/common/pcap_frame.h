@@ -53,14 +53,14 @@ FrameResult parse_frame(int dlt, std::span<const uint8_t> captured, size_t wire_
 // std::runtime_error naming the file when it cannot be read.
 class File {
  public:
-  explicit File(const std::string &path);
+  explicit File(const std::string& path);
   ~File();
-  File(const File &) = delete;
-  File &operator=(const File &) = delete;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
   int linktype() const;
   // Calls f(captured bytes, wire length) for every frame. Returns "" at the
   // end of the file, libpcap's message if reading failed before it.
-  std::string each(const std::function<void(std::span<const uint8_t>, size_t)> &f);
+  std::string each(const std::function<void(std::span<const uint8_t>, size_t)>& f);
 
  private:
   struct Impl;

@@ -5,12 +5,12 @@
 
 namespace sdp {
 
-uint64_t parse_size(const std::string &s, const char *what) {
+uint64_t parse_size(const std::string& s, const char* what) {
   size_t pos = 0;
   unsigned long long v = 0;
   try {
     v = std::stoull(s, &pos, 10);
-  } catch (const std::exception &) {
+  } catch (const std::exception&) {
     throw std::invalid_argument(std::string("bad ") + what + ": '" + s + "'");
   }
   std::string suffix = s.substr(pos);
@@ -23,7 +23,7 @@ uint64_t parse_size(const std::string &s, const char *what) {
   return v;
 }
 
-std::vector<std::string> split_list(const std::string &list) {
+std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= list.size()) {
@@ -35,19 +35,19 @@ std::vector<std::string> split_list(const std::string &list) {
   return out;
 }
 
-std::vector<size_t> parse_size_list(const std::string &list) {
+std::vector<size_t> parse_size_list(const std::string& list) {
   std::vector<size_t> out;
-  for (const auto &s : split_list(list)) out.push_back(parse_size(s, "size"));
+  for (const auto& s : split_list(list)) out.push_back(parse_size(s, "size"));
   return out;
 }
 
-const std::string &ArgCursor::value() {
+const std::string& ArgCursor::value() {
   if (i_ + 1 >= args_.size()) throw std::invalid_argument(opt() + " needs a value");
   return args_[++i_];
 }
 
 uint64_t ArgCursor::number(uint64_t lo, uint64_t hi) {
-  const std::string &name = opt();
+  const std::string& name = opt();
   uint64_t v = parse_size(value(), name.c_str());
   if (v < lo || v > hi)
     throw std::invalid_argument(name + " must be " + std::to_string(lo) + ".." +

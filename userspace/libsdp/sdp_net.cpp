@@ -15,7 +15,7 @@
 namespace sdp {
 namespace {
 
-[[noreturn]] void die(int err, const std::string &what) {
+[[noreturn]] void die(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
 }
 
@@ -29,8 +29,8 @@ struct TlsInfo {
 };
 
 template <typename T>
-void fill_tls(T &g, uint16_t version, uint16_t type, std::span<const uint8_t> key,
-              std::span<const uint8_t> salt, const uint8_t *iv) {
+void fill_tls(T& g, uint16_t version, uint16_t type, std::span<const uint8_t> key,
+              std::span<const uint8_t> salt, const uint8_t* iv) {
   if (key.size() != sizeof(g.key) || salt.size() != sizeof(g.salt))
     throw std::invalid_argument("kTLS: key or salt of the wrong length for the cipher");
   g.info.version = version;
@@ -42,8 +42,8 @@ void fill_tls(T &g, uint16_t version, uint16_t type, std::span<const uint8_t> ke
 
 }  // namespace
 
-bool read_all(int fd, void *p, size_t n, const char *timeout_what) {
-  auto *c = static_cast<char *>(p);
+bool read_all(int fd, void* p, size_t n, const char* timeout_what) {
+  auto* c = static_cast<char*>(p);
   while (n) {
     ssize_t r = ::read(fd, c, n);
     if (r == 0) return false;
@@ -58,7 +58,7 @@ bool read_all(int fd, void *p, size_t n, const char *timeout_what) {
   return true;
 }
 
-void writev_all(int fd, iovec *iov, int n) {
+void writev_all(int fd, iovec* iov, int n) {
   while (n) {
     ssize_t w = ::writev(fd, iov, n);
     if (w < 0) {
@@ -72,14 +72,14 @@ void writev_all(int fd, iovec *iov, int n) {
       n--;
     }
     if (n) {
-      iov->iov_base = static_cast<char *>(iov->iov_base) + left;
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
       iov->iov_len -= left;
     }
   }
 }
 
-void write_all(int fd, const void *p, size_t n) {
-  iovec iov{const_cast<void *>(p), n};
+void write_all(int fd, const void* p, size_t n) {
+  iovec iov{const_cast<void*>(p), n};
   writev_all(fd, &iov, 1);
 }
 
@@ -106,10 +106,10 @@ void set_receive_timeout(int fd, int seconds) {
 Address peer_of(int fd) {
   Address a;
   socklen_t len = sizeof(a.storage);
-  if (::getpeername(fd, reinterpret_cast<sockaddr *>(&a.storage), &len) < 0)
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a.storage), &len) < 0)
     die(errno, "getpeername");
   a.length = len;
-  auto *s6 = reinterpret_cast<sockaddr_in6 *>(&a.storage);
+  auto* s6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
   if (a.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
     sockaddr_in s4{};
     s4.sin_family = AF_INET;
@@ -122,7 +122,7 @@ Address peer_of(int fd) {
   return a;
 }
 
-const char *cipher_name(uint16_t c) {
+const char* cipher_name(uint16_t c) {
   return c == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
 }
 
@@ -137,7 +137,7 @@ void set_tls_ulp(int fd) {
 }
 
 void set_tls_key(int fd, int dir, uint16_t cipher, int minor, std::span<const uint8_t> key,
-                 std::span<const uint8_t> salt, const uint8_t *iv) {
+                 std::span<const uint8_t> salt, const uint8_t* iv) {
   TlsInfo t;
   uint16_t version = minor == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
   if (cipher == SDP_CIPHER_AES_GCM_256) {
@@ -171,20 +171,20 @@ uint64_t tls_record_count(int fd, int dir, uint16_t cipher, int minor) {
                              std::to_string(t.u.g128.info.cipher_type) + ", version " +
                              std::to_string(t.u.g128.info.version) + ", not " +
                              cipher_name(cipher) + " TLS 1." + std::to_string(minor));
-  const uint8_t *seq = cipher == SDP_CIPHER_AES_GCM_256 ? t.u.g256.rec_seq : t.u.g128.rec_seq;
+  const uint8_t* seq = cipher == SDP_CIPHER_AES_GCM_256 ? t.u.g256.rec_seq : t.u.g128.rec_seq;
   uint64_t records = 0;
   for (int i = 0; i < 8; i++) records = records << 8 | seq[i];
   return records;
 }
 
-void KeyRing::add(const std::string &path) {
+void KeyRing::add(const std::string& path) {
   auto km = KeyMaterial::load(path);
   uint16_t cipher = km.cipher;
   if (!by_cipher_.emplace(cipher, std::move(km)).second)
     throw std::invalid_argument("two --key-file with cipher " + std::string(cipher_name(cipher)));
 }
 
-const KeyMaterial *KeyRing::find(uint16_t cipher) const {
+const KeyMaterial* KeyRing::find(uint16_t cipher) const {
   auto it = by_cipher_.find(cipher);
   return it == by_cipher_.end() ? nullptr : &it->second;
 }

@@ -23,7 +23,7 @@
 namespace sdp {
 namespace {
 
-[[noreturn]] void throw_errno(const char *what) {
+[[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
@@ -33,8 +33,8 @@ Address Address::parse(std::string_view host, uint16_t port) {
   Address a;
   std::string h(host);
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  auto *sin = reinterpret_cast<sockaddr_in *>(&a.storage);
-  auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&a.storage);
+  auto* sin = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
   if (inet_pton(AF_INET, h.c_str(), &sin->sin_addr) == 1) {
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
@@ -56,35 +56,34 @@ Address Address::any(int family, uint16_t port) {
 }
 
 uint16_t Address::port() const {
-  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in *>(&storage)->sin_port);
-  return ntohs(reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_port);
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
 }
 
 std::string Address::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&storage)->sin_addr, buf,
-              sizeof(buf));
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof(buf));
     return std::string(buf) + ":" + std::to_string(port());
   }
-  inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_addr, buf,
+  inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
             sizeof(buf));
   return "[" + std::string(buf) + "]:" + std::to_string(port());
 }
 
-bool Address::operator==(const Address &other) const {
+bool Address::operator==(const Address& other) const {
   if (family() != other.family() || port() != other.port()) return false;
   if (family() == AF_INET)
-    return reinterpret_cast<const sockaddr_in *>(&storage)->sin_addr.s_addr ==
-           reinterpret_cast<const sockaddr_in *>(&other.storage)->sin_addr.s_addr;
-  return std::memcmp(&reinterpret_cast<const sockaddr_in6 *>(&storage)->sin6_addr,
-                     &reinterpret_cast<const sockaddr_in6 *>(&other.storage)->sin6_addr,
+    return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(&other.storage)->sin_addr.s_addr;
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6*>(&other.storage)->sin6_addr,
                      sizeof(in6_addr)) == 0;
 }
 
 namespace {
 
-std::vector<uint8_t> parse_hex(const std::string &h, const std::string &what) {
+std::vector<uint8_t> parse_hex(const std::string& h, const std::string& what) {
   if (h.size() % 2) throw std::runtime_error(what + ": odd number of hex digits");
   std::vector<uint8_t> out;
   out.reserve(h.size() / 2);  // no reallocation leaves key bytes behind
@@ -102,7 +101,7 @@ std::vector<uint8_t> parse_hex(const std::string &h, const std::string &what) {
 
 }  // namespace
 
-KeyMaterial::KeyMaterial(KeyMaterial &&o) noexcept
+KeyMaterial::KeyMaterial(KeyMaterial&& o) noexcept
     : cipher(o.cipher),
       epoch(o.epoch),
       c2s_key(std::move(o.c2s_key)),
@@ -112,7 +111,7 @@ KeyMaterial::KeyMaterial(KeyMaterial &&o) noexcept
   o.wipe();
 }
 
-KeyMaterial &KeyMaterial::operator=(KeyMaterial &&o) noexcept {
+KeyMaterial& KeyMaterial::operator=(KeyMaterial&& o) noexcept {
   if (this != &o) {
     wipe();
     cipher = o.cipher;
@@ -129,7 +128,7 @@ KeyMaterial &KeyMaterial::operator=(KeyMaterial &&o) noexcept {
 KeyMaterial::~KeyMaterial() { wipe(); }
 
 void KeyMaterial::wipe() noexcept {
-  for (auto *v : {&c2s_key, &c2s_salt, &s2c_key, &s2c_salt}) {
+  for (auto* v : {&c2s_key, &c2s_salt, &s2c_key, &s2c_salt}) {
     if (!v->empty()) OPENSSL_cleanse(v->data(), v->size());
     v->clear();
   }
@@ -151,27 +150,27 @@ namespace {
 std::string hex(std::span<const uint8_t> b);
 
 // Wipes a string that held key text.
-void cleanse(std::string &s) {
+void cleanse(std::string& s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();
 }
 
 }  // namespace
 
-std::string KeyMaterial::format(const KeyMaterial &km) {
-  const char *name = km.cipher == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
+std::string KeyMaterial::format(const KeyMaterial& km) {
+  const char* name = km.cipher == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
   return std::string("cipher ") + name + "\nepoch " + std::to_string(km.epoch) +
          "\nclient-to-server " + hex(km.c2s_key) + " " + hex(km.c2s_salt) + "\nserver-to-client " +
          hex(km.s2c_key) + " " + hex(km.s2c_salt) + "\n";
 }
 
-KeyMaterial KeyMaterial::load(const std::string &path) {
+KeyMaterial KeyMaterial::load(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error("cannot read key file " + path);
   KeyMaterial km;
   std::string line;
   struct Wipe {
-    std::string &s;
+    std::string& s;
     ~Wipe() { cleanse(s); }
   } wipe_line{line};
   for (int n = 1; std::getline(f, line); n++) {
@@ -226,35 +225,35 @@ Socket::Socket(int family)
   }
 }
 
-void Socket::bind(const Address &local) {
+void Socket::bind(const Address& local) {
   if (::bind(fd_.get(), local.sa(), local.length) < 0) throw_errno("bind");
 }
 
 uint16_t Socket::local_port() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
-  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) < 0)
     throw_errno("getsockname");
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
-  return ntohs(reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
 namespace {
 
-ssize_t send_with_info(int fd, const Address *dst, std::span<const std::byte> data,
-                       const sdp_send_info &info) {
+ssize_t send_with_info(int fd, const Address* dst, std::span<const std::byte> data,
+                       const sdp_send_info& info) {
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(sdp_send_info))] = {};
-  iovec iov{const_cast<std::byte *>(data.data()), data.size()};
+  iovec iov{const_cast<std::byte*>(data.data()), data.size()};
   msghdr msg{};
   if (dst) {
-    msg.msg_name = const_cast<sockaddr *>(dst->sa());
+    msg.msg_name = const_cast<sockaddr*>(dst->sa());
     msg.msg_namelen = dst->length;
   }
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
-  cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SDP;
   cmsg->cmsg_type = SDP_CMSG_SEND;
   cmsg->cmsg_len = CMSG_LEN(sizeof(info));
@@ -264,7 +263,7 @@ ssize_t send_with_info(int fd, const Address *dst, std::span<const std::byte> da
 
 }  // namespace
 
-uint64_t Socket::send_request(const Address &server, std::span<const std::byte> data,
+uint64_t Socket::send_request(const Address& server, std::span<const std::byte> data,
                               uint64_t cookie) {
   uint64_t id = 0;
   sdp_send_info info{};
@@ -274,14 +273,14 @@ uint64_t Socket::send_request(const Address &server, std::span<const std::byte> 
   return id;
 }
 
-void Socket::send_response(const Address &client, uint64_t rpc_id,
+void Socket::send_response(const Address& client, uint64_t rpc_id,
                            std::span<const std::byte> data) {
   sdp_send_info info{};
   info.rpc_id = rpc_id;
   if (send_with_info(fd_.get(), &client, data, info) < 0) throw_errno("sendmsg(response)");
 }
 
-Message &Received::value() {
+Message& Received::value() {
   if (!msg_) throw std::system_error(err_, "recvmsg");
   return *msg_;
 }
@@ -313,7 +312,7 @@ Received Socket::receive(std::span<std::byte> buf, int flags) {
   m.length = static_cast<size_t>(n);
   m.truncated = msg.msg_flags & MSG_TRUNC;
   bool have_info = false;
-  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SDP && c->cmsg_type == SDP_CMSG_RECV &&
         c->cmsg_len >= CMSG_LEN(sizeof(sdp_recv_info))) {
       sdp_recv_info info{};
@@ -340,7 +339,7 @@ void Socket::set_receive_timeout_ms(int ms) {
 namespace {
 
 std::string hex(std::span<const uint8_t> b) {
-  static const char *d = "0123456789abcdef";
+  static const char* d = "0123456789abcdef";
   std::string s;
   for (uint8_t x : b) {
     s += d[x >> 4];
@@ -350,8 +349,8 @@ std::string hex(std::span<const uint8_t> b) {
 }
 
 // SHA-256 of a domain label, the cipher, the key and the salt.
-std::string tx_key_fingerprint(uint16_t cipher, const std::vector<uint8_t> &key,
-                               const std::vector<uint8_t> &salt) {
+std::string tx_key_fingerprint(uint16_t cipher, const std::vector<uint8_t>& key,
+                               const std::vector<uint8_t>& salt) {
   static const char label[] = "sdp transmit key v1";
   std::vector<uint8_t> m(label, label + sizeof(label));
   m.push_back(static_cast<uint8_t>(cipher >> 8));
@@ -370,7 +369,7 @@ std::string tx_key_fingerprint(uint16_t cipher, const std::vector<uint8_t> &key,
 std::mutex g_claims_mu;
 std::set<std::string> g_claims;  // fingerprints claimed by this process
 
-int mkdirs(const std::string &dir) {
+int mkdirs(const std::string& dir) {
   for (size_t i = 1; i <= dir.size(); i++) {
     if (i < dir.size() && dir[i] != '/') continue;
     std::string p = dir.substr(0, i);
@@ -380,7 +379,7 @@ int mkdirs(const std::string &dir) {
 }
 
 // Claims the transmit key with fingerprint fp; returns the record's path.
-std::string claim_tx_key(const std::string &fp, const char *dir_name) {
+std::string claim_tx_key(const std::string& fp, const char* dir_name) {
   std::lock_guard lock(g_claims_mu);
   if (g_claims.count(fp))
     throw std::runtime_error(std::string("libsdp: refusing to install the key file's ") + dir_name +
@@ -416,7 +415,7 @@ std::string claim_tx_key(const std::string &fp, const char *dir_name) {
   return path;
 }
 
-void release_tx_key(const std::string &fp, const std::string &path) {
+void release_tx_key(const std::string& fp, const std::string& path) {
   std::lock_guard lock(g_claims_mu);
   ::unlink(path.c_str());
   g_claims.erase(fp);
@@ -435,14 +434,14 @@ std::vector<uint8_t> hmac_sha256(std::span<const uint8_t> key, std::span<const u
 }  // namespace
 
 std::string used_tx_keys_dir() {
-  const char *d = std::getenv("SDP_USED_TX_KEYS_DIR");
+  const char* d = std::getenv("SDP_USED_TX_KEYS_DIR");
   return d && *d ? d : "/var/lib/sdp/used-tx-keys";
 }
 
 KeyMaterial KeyMaterial::derive(std::span<const uint8_t> context) const {
   KeyMaterial out = clone();
-  auto one = [&](const std::vector<uint8_t> &key, const std::vector<uint8_t> &salt,
-                 const char *label, std::vector<uint8_t> &okey, std::vector<uint8_t> &osalt) {
+  auto one = [&](const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt,
+                 const char* label, std::vector<uint8_t>& okey, std::vector<uint8_t>& osalt) {
     std::vector<uint8_t> ikm(key);
     ikm.insert(ikm.end(), salt.begin(), salt.end());
     std::vector<uint8_t> msg(label, label + std::strlen(label) + 1);
@@ -460,7 +459,7 @@ KeyMaterial KeyMaterial::derive(std::span<const uint8_t> context) const {
   return out;
 }
 
-void Socket::install_keys(const Address &peer, const KeyMaterial &km, Role role) {
+void Socket::install_keys(const Address& peer, const KeyMaterial& km, Role role) {
   bool as_client = role == Role::client;
   std::string claim_fp, claim_path;
   for (bool tx : {true, false}) {
@@ -474,8 +473,8 @@ void Socket::install_keys(const Address &peer, const KeyMaterial &km, Role role)
     std::memcpy(&k.peer, &peer.storage, std::min(sizeof(k.peer), sizeof(peer.storage)));
     k.cipher = km.cipher;
     k.epoch = km.epoch;
-    const auto &key = c2s ? km.c2s_key : km.s2c_key;
-    const auto &salt = c2s ? km.c2s_salt : km.s2c_salt;
+    const auto& key = c2s ? km.c2s_key : km.s2c_key;
+    const auto& salt = c2s ? km.c2s_salt : km.s2c_salt;
     std::memcpy(k.key, key.data(), key.size());
     std::memcpy(k.salt, salt.data(), salt.size());
     int rc = ::setsockopt(fd_.get(), SOL_SDP, tx ? SDP_TX_KEY : SDP_RX_KEY, &k, sizeof(k));

@@ -36,8 +36,8 @@ struct Address {
   int family() const { return storage.ss_family; }
   uint16_t port() const;
   std::string to_string() const;  // "10.0.0.1:5000", "[fd77::1]:5000"
-  bool operator==(const Address &other) const;
-  const sockaddr *sa() const { return reinterpret_cast<const sockaddr *>(&storage); }
+  bool operator==(const Address& other) const;
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&storage); }
 };
 
 // The IP protocol number the loaded module uses (module parameter
@@ -60,19 +60,19 @@ struct KeyMaterial {
   std::vector<uint8_t> c2s_key, c2s_salt, s2c_key, s2c_salt;
 
   KeyMaterial() = default;
-  KeyMaterial(KeyMaterial &&o) noexcept;
-  KeyMaterial &operator=(KeyMaterial &&o) noexcept;
-  KeyMaterial(const KeyMaterial &) = delete;
-  KeyMaterial &operator=(const KeyMaterial &) = delete;
+  KeyMaterial(KeyMaterial&& o) noexcept;
+  KeyMaterial& operator=(KeyMaterial&& o) noexcept;
+  KeyMaterial(const KeyMaterial&) = delete;
+  KeyMaterial& operator=(const KeyMaterial&) = delete;
   ~KeyMaterial();
   // An explicit copy, where one is really wanted.
   KeyMaterial clone() const;
   // Overwrites the keys and salts with zeros and empties them.
   void wipe() noexcept;
 
-  static KeyMaterial load(const std::string &path);
+  static KeyMaterial load(const std::string& path);
   // The key file text of km (the format above), as load() reads it.
-  static std::string format(const KeyMaterial &km);
+  static std::string format(const KeyMaterial& km);
   // Fresh keys for one session, derived from these with HMAC-SHA256 and a
   // context both ends know (e.g. random bytes exchanged per session), so
   // one key file can serve many sockets without repeating a transmit key.
@@ -119,12 +119,12 @@ class Received {
   Received(std::error_code e) : err_(e) {}
   explicit operator bool() const { return msg_.has_value(); }
   bool has_value() const { return msg_.has_value(); }
-  Message &operator*() { return *msg_; }
-  const Message &operator*() const { return *msg_; }
-  Message *operator->() { return &*msg_; }
-  const Message *operator->() const { return &*msg_; }
+  Message& operator*() { return *msg_; }
+  const Message& operator*() const { return *msg_; }
+  Message* operator->() { return &*msg_; }
+  const Message* operator->() const { return &*msg_; }
   // The message; throws std::system_error with error() if there is none.
-  Message &value();
+  Message& value();
   std::error_code error() const { return err_; }
   bool would_block() const { return err_.value() == EAGAIN; }
   bool interrupted() const { return err_.value() == EINTR; }
@@ -143,18 +143,18 @@ class Socket {
  public:
   // socket(family, SOCK_DGRAM, ip_protocol()).
   explicit Socket(int family);
-  Socket(Socket &&other) noexcept = default;
-  Socket &operator=(Socket &&other) noexcept = default;
+  Socket(Socket&& other) noexcept = default;
+  Socket& operator=(Socket&& other) noexcept = default;
 
   int fd() const { return fd_.get(); }
   int family() const { return family_; }
-  void bind(const Address &local);
+  void bind(const Address& local);
   uint16_t local_port() const;
 
   // Starts a request RPC; returns its RPC id.
-  uint64_t send_request(const Address &server, std::span<const std::byte> data, uint64_t cookie);
+  uint64_t send_request(const Address& server, std::span<const std::byte> data, uint64_t cookie);
   // Sends the response to request rpc_id received from client.
-  void send_response(const Address &client, uint64_t rpc_id, std::span<const std::byte> data);
+  void send_response(const Address& client, uint64_t rpc_id, std::span<const std::byte> data);
   // Receives one message into buf. flags: MSG_DONTWAIT. See Received for
   // the errors it returns rather than throws.
   Received receive(std::span<std::byte> buf, int flags = 0);
@@ -162,10 +162,10 @@ class Socket {
   sdp_sock_stats stats() const;
   // Install the keys for one peer: as the client (tx = client-to-server)
   // or as the server (tx = server-to-client).
-  void install_keys(const Address &peer, const KeyMaterial &km, Role role);
+  void install_keys(const Address& peer, const KeyMaterial& km, Role role);
   // The same with as_client = (role == Role::client), for callers not yet
   // moved to Role (tools/sdp_bench.cpp, kv/).
-  void install_keys(const Address &peer, const KeyMaterial &km, bool as_client) {
+  void install_keys(const Address& peer, const KeyMaterial& km, bool as_client) {
     install_keys(peer, km, as_client ? Role::client : Role::server);
   }
   void set_allow_plaintext(bool allow);

@@ -30,7 +30,7 @@ std::array<uint8_t, SDP_FRAME_LEN> frame_bytes(uint64_t rpc_id, uint32_t off, ui
   return f;
 }
 
-const EVP_CIPHER *evp_cipher(const DirKey &k) {
+const EVP_CIPHER* evp_cipher(const DirKey& k) {
   if (k.cipher == SDP_CIPHER_AES_GCM_128 && k.key.size() == 16) return EVP_aes_128_gcm();
   if (k.cipher == SDP_CIPHER_AES_GCM_256 && k.key.size() == 32) return EVP_aes_256_gcm();
   throw std::runtime_error(k.label + ": unsupported cipher or key length");
@@ -47,7 +47,7 @@ CipherCtx new_ctx() {
 }  // namespace
 
 std::string to_hex(std::span<const uint8_t> b) {
-  static const char *d = "0123456789abcdef";
+  static const char* d = "0123456789abcdef";
   std::string s(b.size() * 2, '0');
   for (size_t i = 0; i < b.size(); i++) {
     s[2 * i] = d[b[i] >> 4];
@@ -56,20 +56,20 @@ std::string to_hex(std::span<const uint8_t> b) {
   return s;
 }
 
-std::string peer_string(const std::array<uint8_t, 16> &a, bool v6, uint16_t port) {
+std::string peer_string(const std::array<uint8_t, 16>& a, bool v6, uint16_t port) {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(v6 ? AF_INET6 : AF_INET, a.data(), buf, sizeof(buf));
   return v6 ? "[" + std::string(buf) + "]:" + std::to_string(port)
             : std::string(buf) + ":" + std::to_string(port);
 }
 
-std::vector<DirKey> dir_keys(const KeyMaterial &km, const std::string &name) {
+std::vector<DirKey> dir_keys(const KeyMaterial& km, const std::string& name) {
   DirKey c2s{km.cipher, km.epoch, false, km.c2s_key, km.c2s_salt, name + ":c2s"};
   DirKey s2c{km.cipher, km.epoch, true, km.s2c_key, km.s2c_salt, name + ":s2c"};
   return {c2s, s2c};
 }
 
-std::vector<uint8_t> seal_message(const DirKey &k, uint64_t msg_id, uint64_t rpc_id,
+std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc_id,
                                   uint32_t rec_app, std::span<const uint8_t> plain) {
   if (plain.size() > SDP_MAX_MESSAGE) throw std::runtime_error("message longer than 16 MiB");
   uint32_t msg_len = static_cast<uint32_t>(plain.size());
@@ -78,7 +78,7 @@ std::vector<uint8_t> seal_message(const DirKey &k, uint64_t msg_id, uint64_t rpc
                              std::to_string(msg_len) + " bytes");
   if (msg_id >= SDP_MSG_ID_LIMIT) throw std::runtime_error("message id too large");
   if (k.salt.size() != SDP_SALT_LEN) throw std::runtime_error(k.label + ": salt must be 4 bytes");
-  const EVP_CIPHER *cipher = evp_cipher(k);
+  const EVP_CIPHER* cipher = evp_cipher(k);
   std::vector<uint8_t> out;
   struct sdp_record_geom g;
   for (uint32_t i = 0; sdp_record_locate(msg_len, rec_app, i, &g); i++) {
@@ -93,7 +93,7 @@ std::vector<uint8_t> seal_message(const DirKey &k, uint64_t msg_id, uint64_t rpc
     size_t base = out.size();
     out.insert(out.end(), prefix, prefix + sizeof(prefix));
     out.resize(base + g.wire_len);
-    uint8_t *ct = out.data() + base + SDP_RECORD_PREFIX;
+    uint8_t* ct = out.data() + base + SDP_RECORD_PREFIX;
     auto ctx = new_ctx();
     int len = 0;
     if (EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, k.key.data(), iv) != 1 ||
@@ -106,7 +106,7 @@ std::vector<uint8_t> seal_message(const DirKey &k, uint64_t msg_id, uint64_t rpc
   return out;
 }
 
-std::optional<std::vector<uint8_t>> open_record(const DirKey &k, std::span<const uint8_t> rec,
+std::optional<std::vector<uint8_t>> open_record(const DirKey& k, std::span<const uint8_t> rec,
                                                 uint64_t msg_id, uint32_t index, uint64_t rpc_id,
                                                 uint32_t msg_len, uint32_t rec_app) {
   struct sdp_record_geom g;
@@ -117,7 +117,7 @@ std::optional<std::vector<uint8_t>> open_record(const DirKey &k, std::span<const
   sdp_record_iv(iv, k.salt.data(), seq);
   sdp_record_aad(aad, seq, SDP_FRAME_LEN + g.app_len);
   size_t plen = SDP_FRAME_LEN + g.app_len;
-  const uint8_t *ct = rec.data() + SDP_RECORD_PREFIX;
+  const uint8_t* ct = rec.data() + SDP_RECORD_PREFIX;
   std::vector<uint8_t> pt(plen);
   uint8_t tag[SDP_TLS_TAG_LEN];
   std::memcpy(tag, ct + plen, sizeof(tag));
@@ -137,9 +137,9 @@ std::optional<std::vector<uint8_t>> open_record(const DirKey &k, std::span<const
 
 std::string Decoder::where() const { return "frame " + std::to_string(frame_no_) + ": "; }
 
-void Decoder::error(const std::string &msg) { errors_.push_back(msg); }
+void Decoder::error(const std::string& msg) { errors_.push_back(msg); }
 
-void Decoder::read_pcap(const std::string &path) {
+void Decoder::read_pcap(const std::string& path) {
   pcap::File f(path);
   int dlt = f.linktype();
   std::string err = f.each([&](std::span<const uint8_t> frame, size_t wire_len) {
@@ -150,7 +150,7 @@ void Decoder::read_pcap(const std::string &path) {
           " (file cut short?)");
 }
 
-void Decoder::add_frame(int linktype, const uint8_t *d, size_t caplen, size_t wire_len) {
+void Decoder::add_frame(int linktype, const uint8_t* d, size_t caplen, size_t wire_len) {
   frame_no_++;
   st_.frames++;
   if (caplen > wire_len) caplen = wire_len;
@@ -168,7 +168,7 @@ void Decoder::add_frame(int linktype, const uint8_t *d, size_t caplen, size_t wi
       st_.other_packets++;
       return;
   }
-  const pcap::SdpPacket &pkt = fr.packet;
+  const pcap::SdpPacket& pkt = fr.packet;
   FlowKey fk;
   fk.v6 = pkt.family == AF_INET6;
   fk.src = pkt.src;
@@ -179,7 +179,7 @@ void Decoder::add_frame(int linktype, const uint8_t *d, size_t caplen, size_t wi
 namespace {
 
 template <typename T>
-T load(const uint8_t *p) {
+T load(const uint8_t* p) {
   T t;
   std::memcpy(&t, p, sizeof(t));
   return t;
@@ -199,7 +199,7 @@ void Decoder::sdp_packet(FlowKey fk, std::span<const uint8_t> bytes, size_t len)
     if (!truncated) error(where() + "SDP packet shorter than the common header");
     return;
   }
-  const uint8_t *p = bytes.data();
+  const uint8_t* p = bytes.data();
   auto c = load<sdp_common_hdr>(p);
   unsigned hlen = sdp_hdr_len(c.type);
   if (!hlen) {
@@ -231,8 +231,8 @@ void Decoder::sdp_packet(FlowKey fk, std::span<const uint8_t> bytes, size_t len)
 
 // GMAC of a control packet: AES-GCM over an empty plaintext, nonce salt ||
 // ctrl_seq, AAD = the SDP bytes before the tag with 'check' read as zero.
-static bool gmac_ok(const DirKey &k, uint64_t ctrl_seq, const std::vector<uint8_t> &aad,
-                    const uint8_t *tag) {
+static bool gmac_ok(const DirKey& k, uint64_t ctrl_seq, const std::vector<uint8_t>& aad,
+                    const uint8_t* tag) {
   uint8_t iv[SDP_GCM_IV_LEN], t[SDP_TLS_TAG_LEN], out[16];
   sdp_record_iv(iv, k.salt.data(), ctrl_seq);
   std::memcpy(t, tag, sizeof(t));
@@ -245,7 +245,7 @@ static bool gmac_ok(const DirKey &k, uint64_t ctrl_seq, const std::vector<uint8_
          EVP_DecryptFinal_ex(ctx.get(), out, &len) == 1;
 }
 
-void Decoder::control_packet(const FlowKey &fk, const uint8_t *p, size_t avail, size_t len,
+void Decoder::control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len,
                              unsigned hlen) {
   auto c = load<sdp_common_hdr>(p);
   uint8_t epoch = c.epoch;
@@ -268,10 +268,10 @@ void Decoder::control_packet(const FlowKey &fk, const uint8_t *p, size_t avail, 
   }
   std::vector<uint8_t> aad(p, p + hlen + SDP_CTRL_SEQ_LEN);
   std::memset(aad.data() + offsetof(sdp_common_hdr, check), 0, sizeof(sdp_common_hdr::check));
-  const uint8_t *tag = p + hlen + SDP_CTRL_SEQ_LEN;
-  const DirKey *key = nullptr;
+  const uint8_t* tag = p + hlen + SDP_CTRL_SEQ_LEN;
+  const DirKey* key = nullptr;
   bool any = false;
-  for (const auto &k : keys_)
+  for (const auto& k : keys_)
     if (k.epoch == epoch && k.from_server == fk.from_server) {
       any = true;
       if (gmac_ok(k, cseq, aad, tag)) {
@@ -299,7 +299,7 @@ void Decoder::control_packet(const FlowKey &fk, const uint8_t *p, size_t avail, 
   }
 }
 
-bool Decoder::covered(const Stream &s, uint64_t a, uint64_t b) const {
+bool Decoder::covered(const Stream& s, uint64_t a, uint64_t b) const {
   if (a >= b) return true;
   auto it = s.have.upper_bound(a);
   if (it == s.have.begin()) return false;
@@ -307,7 +307,7 @@ bool Decoder::covered(const Stream &s, uint64_t a, uint64_t b) const {
   return it->first <= a && it->second >= b;
 }
 
-void Decoder::data_packet(const FlowKey &fk, const uint8_t *p, size_t avail, size_t len) {
+void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len) {
   auto h = load<sdp_data_hdr>(p);
   uint32_t seq = be(h.common.seq);
   uint8_t epoch = h.common.epoch;
@@ -337,7 +337,7 @@ void Decoder::data_packet(const FlowKey &fk, const uint8_t *p, size_t avail, siz
                   : msg_len;
     streams_.push_back(std::move(s));
   }
-  Stream &s = streams_[it->second];
+  Stream& s = streams_[it->second];
   s.packets++;
   if (s.broken) return;
   if (s.epoch != epoch || s.msg_len != msg_len || s.rec_app != rec_app) {
@@ -356,14 +356,14 @@ void Decoder::data_packet(const FlowKey &fk, const uint8_t *p, size_t avail, siz
   }
   if (n == 0) return;
   if (s.buf.size() < s.wire_len) s.buf.resize(s.wire_len);
-  const uint8_t *data = p + sizeof(sdp_data_hdr);
+  const uint8_t* data = p + sizeof(sdp_data_hdr);
   uint64_t a = seq, b = seq + have;
   if (covered(s, seq, seq + n)) {
     s.duplicate_packets++;
     st_.duplicate_packets++;
   }
   // Bytes captured before must be identical.
-  for (auto &[ra, rb] : s.have) {
+  for (auto& [ra, rb] : s.have) {
     if (ra >= b) break;
     uint64_t x = std::max(ra, a), y = std::min(rb, b);
     if (x < y && std::memcmp(s.buf.data() + x, data + (x - a), y - x)) {
@@ -389,141 +389,170 @@ void Decoder::data_packet(const FlowKey &fk, const uint8_t *p, size_t avail, siz
   s.have.emplace(a, b);
 }
 
-Result Decoder::finish() {
-  Result res;
-  auto &nonces = nonces_;
+// The message header of stream s: addresses, lengths, packet counts.
+Message Decoder::describe(const Stream& s) const {
+  Message m;
+  m.src = peer_string(s.key.src, s.key.v6, s.key.sport);
+  m.dst = peer_string(s.key.dst, s.key.v6, s.key.dport);
+  m.from_server = s.key.from_server;
+  m.rpc_id = s.key.rpc_id;
+  m.epoch = s.epoch;
+  m.msg_len = s.msg_len;
+  m.rec_app = s.rec_app;
+  m.packets = s.packets;
+  m.duplicate_packets = s.duplicate_packets;
+  if (s.broken) return m;
+  uint64_t got = 0;
+  for (auto& [a, b] : s.have) got += b - a;
+  m.missing_bytes = s.wire_len - got;
+  if (opt_.keep_wire) {
+    m.wire = s.buf;
+    m.wire.resize(s.wire_len);
+  }
+  return m;
+}
 
-  for (size_t si = 0; si < streams_.size(); si++) {
-    Stream &s = streams_[si];
-    Message m;
-    m.src = peer_string(s.key.src, s.key.v6, s.key.sport);
-    m.dst = peer_string(s.key.dst, s.key.v6, s.key.dport);
-    m.from_server = s.key.from_server;
-    m.rpc_id = s.key.rpc_id;
-    m.epoch = s.epoch;
-    m.msg_len = s.msg_len;
-    m.rec_app = s.rec_app;
-    m.packets = s.packets;
-    m.duplicate_packets = s.duplicate_packets;
-    std::string name = std::string(m.from_server ? "response" : "request") + " rpc " +
-                       std::to_string(m.rpc_id) + " " + m.src + " -> " + m.dst;
-    if (s.broken) {
-      res.messages.push_back(std::move(m));
+std::string Decoder::message_name(const Message& m) {
+  return std::string(m.from_server ? "response" : "request") + " rpc " + std::to_string(m.rpc_id) +
+         " " + m.src + " -> " + m.dst;
+}
+
+// Opens record i (whole in the capture) with the stream's key, or finds the
+// key among the candidates; the application bytes, or nullopt.
+std::optional<std::vector<uint8_t>> Decoder::open_with(const Stream& s,
+                                                       std::span<const uint8_t> rec,
+                                                       uint64_t msg_id, uint32_t i,
+                                                       const std::vector<const DirKey*>& cands,
+                                                       const DirKey*& key) const {
+  if (key) return open_record(*key, rec, msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app);
+  for (const DirKey* c : cands)
+    if (auto app = open_record(*c, rec, msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app)) {
+      key = c;
+      return app;
+    }
+  return std::nullopt;
+}
+
+// One use of record nonce `seq` under `label` by stream si: a repeat by
+// another stream is a replayed record (same tag) or a nonce repeat.
+void Decoder::note_record_nonce(const std::string& name, const std::string& label, uint8_t epoch,
+                                uint64_t seq, size_t si,
+                                std::optional<std::array<uint8_t, 16>> tag) {
+  auto [it, fresh] = nonces_.try_emplace({label, epoch, seq}, NonceSeen{si, tag});
+  if (fresh || it->second.stream == si) return;
+  it->second.uses++;
+  if (tag && it->second.tag && *tag == *it->second.tag) {
+    st_.replayed_records++;
+    return;
+  }
+  st_.nonce_repeats++;
+  char hexseq[17];
+  std::snprintf(hexseq, sizeof(hexseq), "%016llx", static_cast<unsigned long long>(seq));
+  error(name + ": nonce repeat: key " + label + " epoch " + std::to_string(epoch) +
+        " sequence number 0x" + hexseq + " already protected another message (" +
+        (tag && it->second.tag ? "different content" : "content not fully captured") + ")");
+}
+
+// Cuts stream si into records, checks each one's sequence number, opens
+// it and books its nonce; fills m (plain, msg_id, key, complete).
+void Decoder::open_records(size_t si, Message& m) {
+  const Stream& s = streams_[si];
+  std::string name = message_name(m);
+  std::vector<const DirKey*> cands;
+  for (const auto& k : keys_)
+    if (k.epoch == s.epoch && k.from_server == s.key.from_server) cands.push_back(&k);
+  const DirKey* key = nullptr;
+  m.records = sdp_record_count(s.msg_len, s.rec_app);
+  std::optional<uint64_t> msg_id;
+  bool ok = m.missing_bytes == 0;
+  if (cands.empty()) {
+    error(name + ": no key for epoch " + std::to_string(s.epoch) + " " +
+          (m.from_server ? "server-to-client" : "client-to-server") + " (give its --key-file)");
+    ok = false;
+  }
+  if (ok) m.plain.resize(s.msg_len);
+  struct sdp_record_geom g;
+  for (uint32_t i = 0; i < m.records && sdp_record_locate(s.msg_len, s.rec_app, i, &g); i++) {
+    st_.records++;
+    if (!covered(s, g.wire_off, g.wire_off + SDP_RECORD_PREFIX)) {
+      ok = false;
       continue;
     }
-    uint64_t got = 0;
-    for (auto &[a, b] : s.have) got += b - a;
-    m.missing_bytes = s.wire_len - got;
-    if (opt_.keep_wire) m.wire = s.buf;
-    if (m.wire.size() < s.wire_len && opt_.keep_wire) m.wire.resize(s.wire_len);
-
-    if (!s.rec_app) {  // plaintext message
-      m.complete = m.missing_bytes == 0;
-      if (m.complete) m.plain.assign(s.buf.begin(), s.buf.begin() + s.wire_len);
-      res.messages.push_back(std::move(m));
+    const uint8_t* rec = s.buf.data() + g.wire_off;
+    uint64_t seq = get_be64(rec + SDP_TLS_HDR_LEN);
+    if ((seq & 0xffff) != i || (msg_id && seq >> SDP_REC_INDEX_BITS != *msg_id)) {
+      error(name + ": record " + std::to_string(i) + " carries sequence number 0x" +
+            to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) + ", not message " +
+            (msg_id ? std::to_string(*msg_id) : "?") + " record " + std::to_string(i));
+      ok = false;
       continue;
     }
-    std::vector<const DirKey *> cands;
-    for (const auto &k : keys_)
-      if (k.epoch == s.epoch && k.from_server == s.key.from_server) cands.push_back(&k);
-    const DirKey *key = nullptr;
-    std::string flow_label = "flow " + m.src + ">" + m.dst;
-    uint32_t nrec = sdp_record_count(s.msg_len, s.rec_app);
-    m.records = nrec;
-    std::optional<uint64_t> msg_id;
-    bool ok = m.missing_bytes == 0;
-    if (cands.empty()) {
-      error(name + ": no key for epoch " + std::to_string(s.epoch) + " " +
-            (m.from_server ? "server-to-client" : "client-to-server") + " (give its --key-file)");
+    msg_id = seq >> SDP_REC_INDEX_BITS;
+    m.msg_id = *msg_id;
+    bool whole = covered(s, g.wire_off, g.wire_off + g.wire_len);
+    std::optional<std::vector<uint8_t>> app;
+    if (whole && !cands.empty()) {
+      app = open_with(s, std::span(rec, g.wire_len), *msg_id, i, cands, key);
+      if (!app)
+        error(name + ": record " + std::to_string(i) + " (message " + std::to_string(*msg_id) +
+              ", epoch " + std::to_string(s.epoch) +
+              ") fails authentication: wrong key, corrupted bytes, bad record header or "
+              "framing header");
+    }
+    if (app) {
+      st_.verified_records++;
+      if (ok) std::copy(app->begin(), app->end(), m.plain.begin() + g.app_off);
+    } else {
       ok = false;
     }
-    if (ok) m.plain.resize(s.msg_len);
-    struct sdp_record_geom g;
-    for (uint32_t i = 0; i < nrec && sdp_record_locate(s.msg_len, s.rec_app, i, &g); i++) {
-      st_.records++;
-      if (!covered(s, g.wire_off, g.wire_off + SDP_RECORD_PREFIX)) {
-        ok = false;
-        continue;
-      }
-      const uint8_t *rec = s.buf.data() + g.wire_off;
-      uint64_t seq = sdp_get_be64(rec + SDP_TLS_HDR_LEN);
-      if ((seq & 0xffff) != i || (msg_id && seq >> SDP_REC_INDEX_BITS != *msg_id)) {
-        error(name + ": record " + std::to_string(i) + " carries sequence number 0x" +
-              to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) + ", not message " +
-              (msg_id ? std::to_string(*msg_id) : "?") + " record " + std::to_string(i));
-        ok = false;
-        continue;
-      }
-      msg_id = seq >> SDP_REC_INDEX_BITS;
-      m.msg_id = *msg_id;
-      bool whole = covered(s, g.wire_off, g.wire_off + g.wire_len);
-      if (whole && !cands.empty()) {
-        std::span<const uint8_t> bytes(rec, g.wire_len);
-        std::optional<std::vector<uint8_t>> app;
-        if (key) app = open_record(*key, bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app);
-        for (size_t c = 0; !app && !key && c < cands.size(); c++) {
-          app = open_record(*cands[c], bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_app);
-          if (app) key = cands[c];
-        }
-        if (!app) {
-          error(name + ": record " + std::to_string(i) + " (message " + std::to_string(*msg_id) +
-                ", epoch " + std::to_string(s.epoch) +
-                ") fails authentication: wrong key, corrupted bytes, bad "
-                "record header or "
-                "framing header");
-          ok = false;
-        } else {
-          st_.verified_records++;
-          if (ok) std::copy(app->begin(), app->end(), m.plain.begin() + g.app_off);
-        }
-      } else {
-        ok = false;
-      }
-      // Nonce bookkeeping: key of the record (the one that opened it, else
-      // the only candidate, else the flow).
-      const DirKey *kl = key ? key : cands.size() == 1 ? cands[0] : nullptr;
-      std::string label = kl ? kl->label : flow_label;
-      std::optional<std::array<uint8_t, SDP_TLS_TAG_LEN>> tag;
-      if (whole) {
-        tag.emplace();
-        std::memcpy(tag->data(), rec + g.wire_len - SDP_TLS_TAG_LEN, SDP_TLS_TAG_LEN);
-      }
-      auto [nit, fresh] = nonces.try_emplace({label, s.epoch, seq}, NonceSeen{si, tag});
-      if (!fresh && nit->second.stream != si) {
-        nit->second.uses++;
-        if (tag && nit->second.tag && *tag == *nit->second.tag) {
-          st_.replayed_records++;
-        } else {
-          st_.nonce_repeats++;
-          error(name + ": nonce repeat: key " + label + " epoch " + std::to_string(s.epoch) +
-                " sequence number 0x" + to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) +
-                " already protected another message (" +
-                (tag && nit->second.tag ? "different content" : "content not fully captured") +
-                ")");
-        }
-      }
+    // The record's key: the one that opened it, else the only candidate, else the flow.
+    const DirKey* kl = key ? key : cands.size() == 1 ? cands[0] : nullptr;
+    std::optional<std::array<uint8_t, SDP_TLS_TAG_LEN>> tag;
+    if (whole) {
+      tag.emplace();
+      std::memcpy(tag->data(), rec + g.wire_len - SDP_TLS_TAG_LEN, SDP_TLS_TAG_LEN);
     }
-    if (key) m.key_label = key->label;
-    m.complete = ok && key;
-    if (!m.complete) m.plain.clear();
-    res.messages.push_back(std::move(m));
+    note_record_nonce(name, kl ? kl->label : "flow " + m.src + ">" + m.dst, s.epoch, seq, si, tag);
   }
-  for (auto &[k, v] : nonces)
-    res.nonces.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v.uses});
-  st_.nonces = nonces.size();
-  st_.messages = res.messages.size();
-  for (auto &m : res.messages) st_.complete_messages += m.complete;
+  if (key) m.key_label = key->label;
+  m.complete = ok && key;
+  if (!m.complete) m.plain.clear();
+}
+
+// Errors for what the capture lacks: packets cut by the snaplen, bytes of
+// messages never captured.
+void Decoder::report_missing(const std::vector<Message>& messages) {
   if (st_.truncated_packets && !opt_.allow_truncated)
     error(std::to_string(st_.truncated_packets) +
-          " SDP packets were cut by the capture's snaplen: capture with "
-          "tcpdump -s 0 "
+          " SDP packets were cut by the capture's snaplen: capture with tcpdump -s 0 "
           "(or use --list-nonces, which copes with cut packets)");
-  for (auto &m : res.messages)
+  for (const auto& m : messages)
     if (!m.complete && !(opt_.allow_truncated && st_.truncated_packets) && m.missing_bytes)
-      error(std::string(m.from_server ? "response" : "request") + " rpc " +
-            std::to_string(m.rpc_id) + " " + m.src + " -> " + m.dst + ": " +
-            std::to_string(m.missing_bytes) + " of its " + std::to_string(m.msg_len) +
-            "-byte message's wire bytes were not captured");
+      error(message_name(m) + ": " + std::to_string(m.missing_bytes) + " of its " +
+            std::to_string(m.msg_len) + "-byte message's wire bytes were not captured");
+}
+
+Result Decoder::finish() {
+  Result res;
+  for (size_t si = 0; si < streams_.size(); si++) {
+    const Stream& s = streams_[si];
+    Message m = describe(s);
+    if (s.broken) {
+      // Reported when its first packet arrived.
+    } else if (!s.rec_app) {  // plaintext message
+      m.complete = m.missing_bytes == 0;
+      if (m.complete) m.plain.assign(s.buf.begin(), s.buf.begin() + s.wire_len);
+    } else {
+      open_records(si, m);
+    }
+    res.messages.push_back(std::move(m));
+  }
+  for (auto& [k, v] : nonces_)
+    res.nonces.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v.uses});
+  st_.nonces = nonces_.size();
+  st_.messages = res.messages.size();
+  for (auto& m : res.messages) st_.complete_messages += m.complete;
+  report_missing(res.messages);
   res.errors = errors_;
   res.stats = st_;
   return res;

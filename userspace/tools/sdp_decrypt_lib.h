@@ -32,17 +32,17 @@ struct DirKey {
 };
 
 // Both directions of a key file.
-std::vector<DirKey> dir_keys(const KeyMaterial &km, const std::string &name);
+std::vector<DirKey> dir_keys(const KeyMaterial& km, const std::string& name);
 
 // The wire stream (records back to back) of a message under `k`, exactly as
 // docs/PROTOCOL.md section 6 defines it (the framing header carries rpc_id).
-std::vector<uint8_t> seal_message(const DirKey &k, uint64_t msg_id, uint64_t rpc_id,
+std::vector<uint8_t> seal_message(const DirKey& k, uint64_t msg_id, uint64_t rpc_id,
                                   uint32_t rec_app, std::span<const uint8_t> plain);
 
 // Opens one record (all its wire bytes) of message msg_id: checks the
 // record header, explicit nonce, tag and framing header. Returns the
 // application bytes or nullopt.
-std::optional<std::vector<uint8_t>> open_record(const DirKey &k, std::span<const uint8_t> rec,
+std::optional<std::vector<uint8_t>> open_record(const DirKey& k, std::span<const uint8_t> rec,
                                                 uint64_t msg_id, uint32_t index, uint64_t rpc_id,
                                                 uint32_t msg_len, uint32_t rec_app);
 
@@ -103,12 +103,12 @@ struct Options {
 class Decoder {
  public:
   explicit Decoder(Options o) : opt_(o) {}
-  void add_key(const DirKey &k) { keys_.push_back(k); }
+  void add_key(const DirKey& k) { keys_.push_back(k); }
   // One captured frame of pcap link type `linktype` (DLT_*): `data` holds
   // the first caplen bytes of a wire_len-byte frame.
-  void add_frame(int linktype, const uint8_t *data, size_t caplen, size_t wire_len);
+  void add_frame(int linktype, const uint8_t* data, size_t caplen, size_t wire_len);
   // Every frame of a pcap file; throws std::runtime_error if it cannot be read.
-  void read_pcap(const std::string &path);
+  void read_pcap(const std::string& path);
   Result finish();
 
  private:
@@ -118,7 +118,7 @@ class Decoder {
     uint64_t rpc_id = 0;
     bool from_server = false;
     bool v6 = false;
-    auto operator<=>(const FlowKey &) const = default;
+    auto operator<=>(const FlowKey&) const = default;
   };
   struct Stream {
     FlowKey key;
@@ -131,8 +131,8 @@ class Decoder {
     bool broken = false;
   };
   void sdp_packet(FlowKey fk, std::span<const uint8_t> bytes, size_t len);
-  void data_packet(const FlowKey &fk, const uint8_t *p, size_t avail, size_t len);
-  void control_packet(const FlowKey &fk, const uint8_t *p, size_t avail, size_t len, unsigned hlen);
+  void data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len);
+  void control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len, unsigned hlen);
   // One use of a nonce: by record of message `stream`, or by a control
   // packet (stream = kControl); the tag when captured.
   static constexpr size_t kControl = SIZE_MAX;
@@ -142,8 +142,19 @@ class Decoder {
     uint64_t uses = 1;
   };
   std::map<std::tuple<std::string, uint8_t, uint64_t>, NonceSeen> nonces_;
-  bool covered(const Stream &s, uint64_t a, uint64_t b) const;
-  void error(const std::string &msg);
+  bool covered(const Stream& s, uint64_t a, uint64_t b) const;
+  // finish(), by concern.
+  Message describe(const Stream& s) const;
+  static std::string message_name(const Message& m);
+  std::optional<std::vector<uint8_t>> open_with(const Stream& s, std::span<const uint8_t> rec,
+                                                uint64_t msg_id, uint32_t i,
+                                                const std::vector<const DirKey*>& cands,
+                                                const DirKey*& key) const;
+  void note_record_nonce(const std::string& name, const std::string& label, uint8_t epoch,
+                         uint64_t seq, size_t si, std::optional<std::array<uint8_t, 16>> tag);
+  void open_records(size_t si, Message& m);
+  void report_missing(const std::vector<Message>& messages);
+  void error(const std::string& msg);
   std::string where() const;
 
   Options opt_;
@@ -157,7 +168,7 @@ class Decoder {
 
 // "10.0.0.1:5000" / "[fd77::1]:5000" for a 16-byte address (IPv4 in the first
 // 4).
-std::string peer_string(const std::array<uint8_t, 16> &a, bool v6, uint16_t port);
+std::string peer_string(const std::array<uint8_t, 16>& a, bool v6, uint16_t port);
 std::string to_hex(std::span<const uint8_t> b);
 
 }  // namespace sdp::decrypt

@@ -28,7 +28,7 @@
 
 namespace {
 
-constexpr const char *kHeader = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-echo - SDP request/response echo server and checking client
 
 SYNOPSIS
@@ -59,7 +59,7 @@ DESCRIPTION
             successful RPC to the failure ("ms_to_error").
 )";
 
-constexpr const char *kFooter = R"(PATTERN
+constexpr const char* kFooter = R"(PATTERN
     sdp-echo pattern COOKIE LEN
             print, in hex, the request bytes the client sends for COOKIE
             (used by tests that look for plaintext in captures)
@@ -73,18 +73,18 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
 
-[[noreturn]] void usage_error(const std::string &msg) { sdp::usage_error("sdp-echo", msg); }
+[[noreturn]] void usage_error(const std::string& msg) { sdp::usage_error("sdp-echo", msg); }
 
-uint64_t parse_number(const std::string &s, const char *what) {
+uint64_t parse_number(const std::string& s, const char* what) {
   try {
     return sdp::parse_size(s, what);
-  } catch (const std::invalid_argument &e) {
+  } catch (const std::invalid_argument& e) {
     usage_error(e.what());
   }
 }
 
 // The bytes of request `cookie`: distinct per cookie and per position.
-void fill_pattern(std::vector<std::byte> &buf, size_t len, uint64_t cookie) {
+void fill_pattern(std::vector<std::byte>& buf, size_t len, uint64_t cookie) {
   buf.resize(len);
   sdp::fill_pattern(buf, cookie);
 }
@@ -106,7 +106,7 @@ struct Options {
   std::vector<size_t> sizes{1, 100, 1400, 1500, 65536, 1048576};
 };
 
-sdp::Address parse_peer(const std::string &s) {
+sdp::Address parse_peer(const std::string& s) {
   size_t colon = s.rfind(':');
   if (colon == std::string::npos || colon + 1 >= s.size())
     usage_error("bad peer '" + s + "' (ADDR:PORT)");
@@ -115,7 +115,7 @@ sdp::Address parse_peer(const std::string &s) {
   return sdp::Address::parse(s.substr(0, colon), static_cast<uint16_t>(port));
 }
 
-int run_server(const Options &o) {
+int run_server(const Options& o) {
   sdp::Address local = o.bind_addr.empty() ? sdp::Address::any(o.ipv6 ? AF_INET6 : AF_INET, o.port)
                                            : sdp::Address::parse(o.bind_addr, o.port);
   sdp::Socket sock(local.family());
@@ -123,7 +123,7 @@ int run_server(const Options &o) {
   if (!o.key_file.empty()) {
     auto km = sdp::KeyMaterial::load(o.key_file);
     if (o.peers.empty()) usage_error("--key-file on the server needs --peer ADDR:PORT");
-    for (const auto &p : o.peers) sock.install_keys(parse_peer(p), km, sdp::Role::server);
+    for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, sdp::Role::server);
   }
   sock.bind(local);
   sock.set_receive_timeout_ms(200);
@@ -155,7 +155,7 @@ int run_server(const Options &o) {
   for (unsigned i = 1; i < o.threads; i++) threads.emplace_back(worker);
   worker();
   g_stop = true;
-  for (auto &t : threads) t.join();
+  for (auto& t : threads) t.join();
   sdp::JsonObject j;
   j.num("requests", requests.load())
       .num("duplicates", duplicates.load())
@@ -165,7 +165,7 @@ int run_server(const Options &o) {
 }
 
 // Client socket, bound to --local-port (+ index) and keyed if asked.
-sdp::Socket client_sock(const Options &o, const sdp::Address &server, unsigned index) {
+sdp::Socket client_sock(const Options& o, const sdp::Address& server, unsigned index) {
   sdp::Socket sock(server.family());
   if (o.local_port)
     sock.bind(sdp::Address::any(server.family(), static_cast<uint16_t>(o.local_port + index)));
@@ -179,7 +179,7 @@ struct ClientResult {
 };
 
 // One socket: `count` RPCs with cookies base..base+count-1.
-ClientResult client_socket(const Options &o, const sdp::Address &server, uint64_t base,
+ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_t base,
                            uint64_t count, unsigned index) {
   ClientResult r;
   sdp::Socket sock = client_sock(o, server, index);
@@ -234,7 +234,7 @@ ClientResult client_socket(const Options &o, const sdp::Address &server, uint64_
   return r;
 }
 
-int run_until_error(const Options &o, const sdp::Address &server) {
+int run_until_error(const Options& o, const sdp::Address& server) {
   sdp::Socket sock = client_sock(o, server, 0);
   std::vector<std::byte> req, buf(o.sizes.front() + 1);
   auto last_ok = std::chrono::steady_clock::now();
@@ -260,7 +260,7 @@ int run_until_error(const Options &o, const sdp::Address &server) {
   }
 }
 
-int run_client(const Options &o) {
+int run_client(const Options& o) {
   if (o.server.empty()) usage_error("client needs --server ADDR");
   sdp::Address server = sdp::Address::parse(o.server, o.port);
   if (o.until_error) return run_until_error(o, server);
@@ -281,18 +281,18 @@ int run_client(const Options &o) {
     threads.emplace_back([&, i, base, n] {
       try {
         results[i] = client_socket(o, server, base, n, i);
-      } catch (const std::exception &e) {
+      } catch (const std::exception& e) {
         std::cerr << "sdp-echo: " << e.what() << "\n";
         results[i].failed = n;
       }
     });
     base += n;
   }
-  for (auto &t : threads) t.join();
+  for (auto& t : threads) t.join();
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ClientResult total;
-  for (auto &r : results) {
+  for (auto& r : results) {
     total.ok += r.ok;
     total.failed += r.failed;
     total.mismatched += r.mismatched;
@@ -313,7 +313,7 @@ int run_client(const Options &o) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   Options o;
   std::string sizes;
@@ -325,7 +325,7 @@ int main(int argc, char **argv) {
       .number("--threads", "N", "server threads sharing the socket (default 1)", o.threads, 1, 1024)
       .string("--server", "ADDR", "client: the server's address", o.server)
       .value("--count", "N", "server: stop after N requests; client: RPCs to send (default 100)",
-             [&](const std::string &v) {
+             [&](const std::string& v) {
                o.count = sdp::OptionParser::number_in("--count", v, 0, UINT64_MAX);
                o.count_set = true;
              })
@@ -370,7 +370,7 @@ int main(int argc, char **argv) {
   if (!sizes.empty()) {
     try {
       o.sizes = sdp::parse_size_list(sizes);
-    } catch (const std::invalid_argument &e) {
+    } catch (const std::invalid_argument& e) {
       usage_error(e.what());
     }
     for (size_t s : o.sizes)
@@ -382,7 +382,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, nullptr);
   try {
     return mode == "server" ? run_server(o) : run_client(o);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "sdp-echo: " << e.what() << "\n";
     return 1;
   }

@@ -22,11 +22,11 @@
 namespace sdp::replay {
 
 bool parse_frame(int dlt, std::span<const uint8_t> frame, size_t wire_len, int proto,
-                 Captured &out) {
+                 Captured& out) {
   pcap::FrameResult r = pcap::parse_frame(dlt, frame, wire_len, proto);
   if (r.kind == pcap::Frame::bad_linktype) throw std::runtime_error(r.why);
   if (r.kind != pcap::Frame::sdp) return false;  // other protocols, fragments
-  const pcap::SdpPacket &p = r.packet;
+  const pcap::SdpPacket& p = r.packet;
   if (p.truncated())
     throw std::runtime_error("an SDP packet was captured with " + std::to_string(p.bytes.size()) +
                              " of its " + std::to_string(p.wire_len) +
@@ -39,7 +39,7 @@ bool parse_frame(int dlt, std::span<const uint8_t> frame, size_t wire_len, int p
   return true;
 }
 
-std::vector<Captured> read_pcap(const std::string &path, int proto) {
+std::vector<Captured> read_pcap(const std::string& path, int proto) {
   pcap::File f(path);
   int dlt = f.linktype();
   std::vector<Captured> v;
@@ -86,7 +86,7 @@ Summary summarize(std::span<const uint8_t> sdp) {
 }
 
 namespace {
-constexpr std::pair<uint8_t, const char *> kTypes[] = {
+constexpr std::pair<uint8_t, const char*> kTypes[] = {
     {SDP_PKT_DATA, "DATA"},       {SDP_PKT_GRANT, "GRANT"}, {SDP_PKT_RESEND, "RESEND"},
     {SDP_PKT_UNKNOWN, "UNKNOWN"}, {SDP_PKT_BUSY, "BUSY"},   {SDP_PKT_NEED_ACK, "NEED_ACK"},
     {SDP_PKT_ACK, "ACK"},
@@ -94,17 +94,17 @@ constexpr std::pair<uint8_t, const char *> kTypes[] = {
 }  // namespace
 
 std::string type_name(uint8_t type) {
-  for (auto &[t, n] : kTypes)
+  for (auto& [t, n] : kTypes)
     if (t == type) return n;
   char b[8];
   std::snprintf(b, sizeof(b), "0x%02x", type);
   return b;
 }
 
-int type_from_name(const std::string &name) {
+int type_from_name(const std::string& name) {
   std::string u = name;
-  for (auto &ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  for (auto &[t, n] : kTypes)
+  for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (auto& [t, n] : kTypes)
     if (u == n) return t;
   return -1;
 }
@@ -167,9 +167,9 @@ std::vector<uint8_t> flipped(std::span<const uint8_t> sdp, Flip f) {
   return v;
 }
 
-Flip parse_flip(const std::string &s) {
+Flip parse_flip(const std::string& s) {
   size_t colon = s.find(':');
-  auto digits = [](const std::string &t) {
+  auto digits = [](const std::string& t) {
     return !t.empty() && t.size() <= 9 &&
            std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
@@ -180,13 +180,13 @@ Flip parse_flip(const std::string &s) {
   return f;
 }
 
-void set_dport(std::vector<uint8_t> &sdp, uint16_t port) {
+void set_dport(std::vector<uint8_t>& sdp, uint16_t port) {
   if (sdp.size() < sizeof(sdp_common_hdr))
     throw std::out_of_range("packet too short for a destination port");
   put_be16(&sdp[offsetof(sdp_common_hdr, dport)], port);
 }
 
-void set_rpc_id(std::vector<uint8_t> &sdp, uint64_t id) {
+void set_rpc_id(std::vector<uint8_t>& sdp, uint64_t id) {
   if (sdp.size() < sizeof(sdp_common_hdr))
     throw std::out_of_range("packet too short for an RPC id");
   put_be64(&sdp[offsetof(sdp_common_hdr, rpc_id)], id);
@@ -208,13 +208,13 @@ bool whole_records(std::span<const uint8_t> sdp) {
          uint64_t{last.wire_off} + last.wire_len == end;
 }
 
-std::string address_string(int family, const in6_addr &a) {
+std::string address_string(int family, const in6_addr& a) {
   char b[INET6_ADDRSTRLEN] = "";
   inet_ntop(family, &a, b, sizeof(b));
   return b;
 }
 
-std::string describe_json(const Captured &c) {
+std::string describe_json(const Captured& c) {
   Summary s = summarize(c.sdp);
   JsonObject j;
   j.num("index", c.index).num("family", c.family == AF_INET ? 4 : 6);

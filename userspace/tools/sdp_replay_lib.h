@@ -39,8 +39,8 @@ struct Summary {
 struct Flip {
   size_t byte = 0;
   unsigned bit = 0;
-  bool operator==(const Flip &) const = default;
-  auto operator<=>(const Flip &) const = default;
+  bool operator==(const Flip&) const = default;
+  auto operator<=>(const Flip&) const = default;
 };
 
 // The SDP packet inside one captured frame (the first caplen bytes of a
@@ -50,17 +50,17 @@ struct Flip {
 // malformed IP). Throws std::runtime_error if the frame is an SDP packet
 // cut short by the capture's snap length or of an unsupported link type.
 bool parse_frame(int dlt, std::span<const uint8_t> frame, size_t wire_len, int proto,
-                 Captured &out);
+                 Captured& out);
 
 // Every SDP packet of a pcap file (libpcap pcap_open_offline). Throws
 // std::runtime_error with libpcap's message on a bad file.
-std::vector<Captured> read_pcap(const std::string &path, int proto);
+std::vector<Captured> read_pcap(const std::string& path, int proto);
 
 Summary summarize(std::span<const uint8_t> sdp);
 
 // "DATA", "GRANT", ... or "0xNN"; and back (case-insensitive; -1 if unknown).
 std::string type_name(uint8_t type);
-int type_from_name(const std::string &name);
+int type_from_name(const std::string& name);
 
 // Every single-bit flip of a packet of `len` bytes, in order.
 std::vector<Flip> all_flips(size_t len);
@@ -79,12 +79,12 @@ std::vector<Flip> sample_flips(std::span<const uint8_t> sdp, size_t extra, uint6
 std::vector<uint8_t> flipped(std::span<const uint8_t> sdp, Flip f);
 
 // Parse "BYTE:BIT" (BIT 0..7). Throws std::invalid_argument.
-Flip parse_flip(const std::string &s);
+Flip parse_flip(const std::string& s);
 
 // Rewrite the destination port (bytes 2..3 of the common header) / the
 // RPC id (bytes 20..27).
-void set_dport(std::vector<uint8_t> &sdp, uint16_t port);
-void set_rpc_id(std::vector<uint8_t> &sdp, uint64_t id);
+void set_dport(std::vector<uint8_t>& sdp, uint16_t port);
+void set_rpc_id(std::vector<uint8_t>& sdp, uint64_t id);
 
 // Does this DATA packet's payload consist of whole TLS records (it starts
 // at a record's first byte and ends at a record's last)? Such a packet is
@@ -92,9 +92,9 @@ void set_rpc_id(std::vector<uint8_t> &sdp, uint64_t id);
 // in the receiver's reassembly until the rest arrives.
 bool whole_records(std::span<const uint8_t> sdp);
 
-std::string address_string(int family, const in6_addr &a);
+std::string address_string(int family, const in6_addr& a);
 
 // One JSON object describing a captured packet (sdp-replay list).
-std::string describe_json(const Captured &c);
+std::string describe_json(const Captured& c);
 
 }  // namespace sdp::replay
