@@ -101,6 +101,15 @@ std::vector<std::string> OptionParser::parse_or_exit(const std::vector<std::stri
   }
 }
 
+std::vector<std::string> OptionParser::parse_modes_or_exit(
+    const std::vector<std::string>& args) const {
+  if (args.empty() || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout) << help();
+    std::exit(args.empty() ? 2 : 0);
+  }
+  return parse_or_exit(args);
+}
+
 void OptionParser::fail(const std::string& what) const { usage_error(tool_, what); }
 
 std::string OptionParser::help() const {

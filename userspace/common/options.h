@@ -54,6 +54,9 @@ class OptionParser {
   // and exit 0.
   std::vector<std::string> parse(const std::vector<std::string>& args) const;
   std::vector<std::string> parse_or_exit(const std::vector<std::string>& args) const;
+  // parse_or_exit for a tool with modes: no arguments print help() to
+  // stderr and exit 2; a first word "help" prints it to stdout, exit 0.
+  std::vector<std::string> parse_modes_or_exit(const std::vector<std::string>& args) const;
   std::string help() const;
   const std::string& tool() const { return tool_; }
   [[noreturn]] void fail(const std::string& what) const;

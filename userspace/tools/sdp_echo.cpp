@@ -346,15 +346,7 @@ int main(int argc, char** argv) {
               o.local_port, 1, 65535)
       .flag("--until-error", "client: one RPC at a time until one fails (see above)",
             o.until_error);
-  if (args.empty()) {
-    std::cerr << p.help();
-    return 2;
-  }
-  if (args[0] == "help") {
-    std::cout << p.help();
-    return 0;
-  }
-  std::vector<std::string> rest = p.parse_or_exit(args);
+  std::vector<std::string> rest = p.parse_modes_or_exit(args);
   if (rest.empty()) usage_error("no mode given (server, client or pattern)");
   std::string mode = rest[0];
   if (mode == "pattern") {
