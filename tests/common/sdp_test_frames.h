@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The one builder of test frames and captures: SDP headers, IPv4/IPv6
 // packets (options, extension headers, fragments, lengths off or 0), link
-// layers (Ethernet with VLAN tags and padding, Linux cooked, raw IP) and
-// pcap files. Used by tests/unit/test_decrypt.cpp, test_replay.cpp,
-// test_pcap_frame.cpp and tests/bpf/sdp_bpf_test.cpp. Header-only.
+// layers (Ethernet with VLAN tags and padding, Linux cooked, raw IP);
+// sdp_test_pcap.h writes them to pcap files. Used by
+// tests/unit/test_decrypt.cpp, test_replay.cpp, test_pcap_frame.cpp and
+// tests/bpf/sdp_bpf_test.cpp. Header-only, and free of pcap.h (whose
+// struct bpf_insn clashes with linux/bpf.h in the BPF tests).
 #pragma once
-
-#include <pcap/pcap.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdint>
@@ -22,6 +20,9 @@
 namespace sdp::test {
 
 using Bytes = std::vector<uint8_t>;
+
+// Link types: pcap's DLT_* numbers on Linux (sdp_test_pcap.h checks them).
+enum LinkType : int { kEthernet = 1, kRawIp = 12, kCooked = 113, kCooked2 = 276 };
 
 // Appends v as n big-endian bytes.
 inline void put_be(Bytes& b, uint64_t v, int n) {
@@ -42,10 +43,13 @@ struct SdpHeader {
   uint8_t version = SDP_VERSION, vflags_low = 0;
   uint8_t flags = 0, epoch = 0;
   int doff_words = -1;  // -1: header length / 4
+  uint16_t check = 0;   // whatever the device wrote; never authenticated
   uint64_t rpc_id = 1;
   // DATA
   uint32_t msg_len = 0, incoming = 65536;
   uint16_t rec_plain = 0;
+  // GRANT: offset; RESEND: offset, length; ACK: more = offset << 32 | length.
+  uint32_t offset = 0, length = 0;
 
   // The header bytes (sdp_hdr_len(type), the common header for an unknown
   // type; zero beyond the fields above) followed by payload.
@@ -61,13 +65,18 @@ struct SdpHeader {
     p.push_back(0);
     p.push_back(static_cast<uint8_t>((doff_words >= 0 ? unsigned(doff_words) : hlen / 4) << 4));
     p.push_back(type);
-    put_be(p, 0, 6);  // window, check, urgent
+    put_be(p, 0, 2);  // window
+    put_be(p, check, 2);
+    put_be(p, 0, 2);  // urgent
     put_be(p, rpc_id, 8);
     if (type == SDP_PKT_DATA) {
       put_be(p, msg_len, 4);
       put_be(p, incoming, 4);
       put_be(p, rec_plain, 2);
       put_be(p, 0, 2);
+    } else if (hlen >= sizeof(sdp_common_hdr) + 8) {
+      put_be(p, offset, 4);
+      put_be(p, length, 4);
     }
     p.resize(hlen, 0);
     p.insert(p.end(), payload.begin(), payload.end());
@@ -147,10 +156,10 @@ struct IpHeader {
   }
 };
 
-// A link-layer frame of type dlt (DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
-// DLT_RAW) around an IP packet. ethertype 0: from the IP version.
+// A link-layer frame of type dlt (a LinkType: DLT_EN10MB, DLT_LINUX_SLL,
+// DLT_LINUX_SLL2, DLT_RAW) around an IP packet. ethertype 0: from the IP version.
 struct LinkHeader {
-  int dlt = DLT_EN10MB;
+  int dlt = kEthernet;
   uint16_t ethertype = 0;
   int vlan = -1;     // Ethernet: an 802.1Q tag with this id
   bool pad = false;  // Ethernet: pad to the 60-byte minimum
@@ -159,7 +168,7 @@ struct LinkHeader {
     uint16_t et = ethertype ? ethertype : (!ip.empty() && ip[0] >> 4 == 6) ? 0x86dd : 0x0800;
     Bytes f;
     switch (dlt) {
-      case DLT_EN10MB:
+      case kEthernet:
         f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01};
         if (vlan >= 0) {
           put_be(f, 0x8100, 2);
@@ -167,50 +176,23 @@ struct LinkHeader {
         }
         put_be(f, et, 2);
         break;
-      case DLT_LINUX_SLL:
+      case kCooked:
         f = {0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0};
         put_be(f, et, 2);
         break;
-      case DLT_LINUX_SLL2:
+      case kCooked2:
         put_be(f, et, 2);
         f.insert(f.end(), {0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0});
         break;
-      case DLT_RAW:
+      case kRawIp:
         break;
       default:
         throw std::invalid_argument("LinkHeader: unsupported dlt");
     }
     f.insert(f.end(), ip.begin(), ip.end());
-    if (dlt == DLT_EN10MB && pad && f.size() < 60) f.resize(60, 0);
+    if (dlt == kEthernet && pad && f.size() < 60) f.resize(60, 0);
     return f;
   }
 };
-
-// One frame of a capture: the bytes sent, and how many of them were captured.
-struct CapturedFrame {
-  Bytes bytes;
-  size_t wire_len = 0;  // 0: bytes.size()
-};
-
-// Writes frames to a fresh pcap file (link type dlt, snap length snaplen:
-// longer frames are cut, their length as sent kept); returns its path.
-inline std::string write_pcap(int dlt, const std::vector<Bytes>& frames, int snaplen = 262144) {
-  char path[] = "/tmp/sdp-test-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) throw std::runtime_error("mkstemp failed");
-  close(fd);
-  pcap_t* dead = pcap_open_dead(dlt, snaplen);
-  pcap_dumper_t* d = pcap_dump_open(dead, path);
-  if (!d) throw std::runtime_error("pcap_dump_open failed");
-  for (const auto& fr : frames) {
-    pcap_pkthdr h{};
-    h.len = static_cast<bpf_u_int32>(fr.size());
-    h.caplen = std::min<bpf_u_int32>(h.len, static_cast<bpf_u_int32>(snaplen));
-    pcap_dump(reinterpret_cast<u_char*>(d), &h, fr.data());
-  }
-  pcap_dump_close(d);
-  pcap_close(dead);
-  return path;
-}
 
 }  // namespace sdp::test

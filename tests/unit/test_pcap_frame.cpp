@@ -8,7 +8,7 @@
 #include "pcap_frame.h"
 #include "sdp_decrypt_lib.h"
 #include "sdp_replay_lib.h"
-#include "sdp_test_frames.h"
+#include "sdp_test_pcap.h"
 
 namespace {
 
