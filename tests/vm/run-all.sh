@@ -2,8 +2,9 @@
 # Run the VM test lane: first tests/vm/harness-selftest.sh (on the host, checks
 # vm/run itself), then every tests/vm/t-*.sh, each in its own `vm/run` boot.
 #
-#   tests/vm/run-all.sh [-v] [PATTERN...]
+#   tests/vm/run-all.sh [-v] [--list] [PATTERN...]
 #     -v        show each test's console live (default: only in its log)
+#     --list    print the names of the selected tests (the variants included), run nothing
 #     PATTERN   run only the t-*.sh whose name contains PATTERN (skips the selftest
 #               unless a pattern matches "harness-selftest")
 #
@@ -21,11 +22,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TDIR=$ROOT/tests/vm
 LOGDIR=$ROOT/build/vm-out/logs
 verbose=0
+list=0
 patterns=()
 for a in "$@"; do
   case $a in
     -v) verbose=1 ;;
-    -h|--help) sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --list) list=1 ;;
+    -h|--help) sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "run-all: unknown option $a" >&2; exit 2 ;;
     *) patterns+=("$a") ;;
   esac
@@ -61,7 +64,7 @@ result() {
 
 # Prerequisites: without them every test fails (loudly), none is skipped.
 prereq_msg=""
-if ! prereq_out=$("$ROOT/scripts/deps.sh" --check 2>&1); then
+if ((!list)) && ! prereq_out=$("$ROOT/scripts/deps.sh" --check 2>&1); then
   prereq_msg="prerequisites missing: $(tr '\n' ' ' <<<"$prereq_out")"
   echo "run-all: $prereq_msg" >&2
 fi
@@ -87,6 +90,12 @@ mapfile -t tests < <({
   find "$TDIR" -maxdepth 1 -name 't-*.sh' -printf '%f\n' | sed 's/\.sh$//'
   printf '%s\n' "${!variant_script[@]}"
 } | LC_ALL=C sort)
+
+if ((list)); then
+  if selected harness-selftest; then echo harness-selftest; fi
+  for name in "${tests[@]}"; do if selected "$name"; then echo "$name"; fi; done
+  exit 0
+fi
 
 run_logged() { # run_logged LOG CMD...: output to LOG (and the terminal with -v)
   local log=$1
