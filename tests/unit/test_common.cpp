@@ -43,6 +43,10 @@ TEST(Options, ParsesDeclaredOptionsAndLeavesTheRest) {
   EXPECT_TRUE(six);
   EXPECT_EQ(port, 4096);
   EXPECT_EQ(peers, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(p.parse({"--port=80", "--file="}).empty());
+  EXPECT_EQ(port, 80);
+  EXPECT_EQ(file, "");
+  EXPECT_THROW(p.parse({"-6=1"}), sdp::UsageError);
   EXPECT_THROW(p.parse({"--nope"}), sdp::UsageError);
   EXPECT_THROW(p.parse({"--port"}), sdp::UsageError);
   EXPECT_THROW(p.parse({"--port", "0"}), sdp::UsageError);
@@ -58,6 +62,14 @@ TEST(Options, ParsesDeclaredOptionsAndLeavesTheRest) {
       << h;
   EXPECT_NE(h.find("-h, --help"), std::string::npos);
   EXPECT_GT(h.find("EXAMPLES"), h.find("OPTIONS"));
+}
+
+TEST(Options, HelpCanBeLeftToTheCaller) {
+  bool help = false, six = false;
+  sdp::OptionParser p("tool", "");
+  p.flag("-6", "IPv6", six).on_help(help);
+  EXPECT_EQ(p.parse({"x", "--help"}), std::vector<std::string>{"x"});
+  EXPECT_TRUE(help);
 }
 
 TEST(Options, UsageErrorsHaveOneStyle) {

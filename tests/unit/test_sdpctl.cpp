@@ -58,7 +58,7 @@ TEST(SdpctlArgs, LoadWithModuleAndParams) {
 }
 
 TEST(SdpctlArgs, LoadErrors) {
-  EXPECT_NE(err({"load", "--module"}).find("--module needs a path"), std::string::npos);
+  EXPECT_NE(err({"load", "--module"}).find("--module needs a value (PATH)"), std::string::npos);
   EXPECT_NE(err({"load", "--module="}).find("needs a path"), std::string::npos);
   EXPECT_NE(err({"load", "foo"}).find("NAME=VALUE"), std::string::npos);
   EXPECT_NE(err({"load", "bad-name=1"}).find("bad module parameter name"), std::string::npos);
@@ -131,12 +131,20 @@ TEST(SdpctlArgs, Genkey) {
   EXPECT_NE(err({"genkey", "a", "b"}).find("one file"), std::string::npos);
   EXPECT_NE(err({"genkey", "--cipher", "des", "f"}).find("unknown cipher 'des'"),
             std::string::npos);
-  EXPECT_NE(err({"genkey", "--cipher"}).find("aes128 or aes256"), std::string::npos);
+  EXPECT_NE(err({"genkey", "--cipher"}).find("--cipher needs a value (aes128|aes256)"),
+            std::string::npos);
+  EXPECT_EQ(ok({"genkey", "--cipher=aes256", "--epoch=2", "f"}).epoch, 2);
   EXPECT_NE(err({"genkey", "--epoch", "0", "f"}).find("1..255"), std::string::npos);
   EXPECT_NE(err({"genkey", "--epoch", "256", "f"}).find("1..255"), std::string::npos);
   EXPECT_NE(err({"genkey", "--json", "f"}).find("unknown option"), std::string::npos);
   EXPECT_EQ(ok({"genkey", "--help"}).help_topic, "genkey");
   EXPECT_NE(sdpctl::help_text("genkey")->find("0600"), std::string::npos);
+  // The OPTIONS section is generated from the parser's options.
+  EXPECT_NE(sdpctl::help_text("genkey")->find("\nOPTIONS\n    --cipher aes128|aes256"),
+            std::string::npos)
+      << *sdpctl::help_text("genkey");
+  EXPECT_NE(sdpctl::help_text("load")->find("    --module PATH"), std::string::npos);
+  EXPECT_NE(sdpctl::help_text("status")->find("    --json"), std::string::npos);
 }
 
 TEST(SdpctlGenkey, WritesA0600FileOnceThatLibsdpReads) {

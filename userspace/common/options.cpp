@@ -68,6 +68,10 @@ std::vector<std::string> OptionParser::parse(const std::vector<std::string>& arg
       break;
     }
     if (a == "--help" || a == "-h") {
+      if (help_out_) {
+        *help_out_ = true;
+        continue;
+      }
       std::cout << help();
       std::exit(0);
     }
@@ -75,19 +79,23 @@ std::vector<std::string> OptionParser::parse(const std::vector<std::string>& arg
       rest.push_back(a);
       continue;
     }
-    const Opt* o = find(a);
+    size_t eq = a.rfind("--", 0) == 0 ? a.find('=') : std::string::npos;
+    std::string name = a.substr(0, eq);
+    const Opt* o = find(name);
     if (!o) throw UsageError("unknown option '" + a + "'");
     if (o->flag) {
+      if (eq != std::string::npos) throw UsageError(name + " takes no value");
       *o->flag = true;
       continue;
     }
-    if (i + 1 >= args.size()) throw UsageError(a + " needs a value (" + o->metavar + ")");
+    if (eq == std::string::npos && i + 1 >= args.size())
+      throw UsageError(name + " needs a value (" + o->metavar + ")");
     try {
-      o->set(args[++i]);
+      o->set(eq == std::string::npos ? args[++i] : a.substr(eq + 1));
     } catch (const UsageError&) {
       throw;
     } catch (const std::exception& e) {
-      throw UsageError(a + ": " + e.what());
+      throw UsageError(name + ": " + e.what());
     }
   }
   return rest;

@@ -49,9 +49,16 @@ class OptionParser {
     });
   }
 
+  // --help and -h set `out` instead of printing help() and exiting (for
+  // callers that show help themselves).
+  OptionParser& on_help(bool& out) {
+    help_out_ = &out;
+    return *this;
+  }
+
   // Parses args (without argv[0]); returns the words that are not options,
-  // in order. "--" ends the options. --help and -h print help() to stdout
-  // and exit 0.
+  // in order. "--" ends the options; "--name=value" is "--name value". --help
+  // and -h print help() to stdout and exit 0 (see on_help).
   std::vector<std::string> parse(const std::vector<std::string>& args) const;
   std::vector<std::string> parse_or_exit(const std::vector<std::string>& args) const;
   // parse_or_exit for a tool with modes: no arguments print help() to
@@ -73,6 +80,7 @@ class OptionParser {
   const Opt* find(const std::string& name) const;
   std::string tool_, header_, footer_;
   std::vector<Opt> opts_;
+  bool* help_out_ = nullptr;
 };
 
 // "TOOL: error: WHAT; try 'TOOL --help'" on stderr, exit status 2.

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "json.h"
+#include "options.h"
 #include "sdp_socket.h"
 #include "unique_fd.h"
 
@@ -60,14 +61,9 @@ DESCRIPTION
     timeout_ms, sock_mem_bytes). If the kernel refuses, its own messages
     from the kernel log are shown. After loading, sdpctl checks that the
     module got BTF (/sys/kernel/btf/sdp), which its BPF kfuncs need.
+)";
 
-OPTIONS
-    --module PATH   the module file. Default: $SDP_MODULE, else
-                    <sdpctl dir>/../../kmod/sdp.ko (the build tree), else
-                    /lib/modules/$(uname -r)/extra/sdp.ko.
-    --dry-run       print what would be loaded, load nothing.
-
-EXIT STATUS
+constexpr std::string_view kLoadFooter = R"(EXIT STATUS
     0 loaded; 1 failed (not root, file not found, already loaded, refused).
 
 EXAMPLES
@@ -84,8 +80,9 @@ SYNOPSIS
 DESCRIPTION
     Removes the module with delete_module(2). It is refused while SDP
     sockets are open (each holds a reference); close them first.
+)";
 
-EXIT STATUS
+constexpr std::string_view kUnloadFooter = R"(EXIT STATUS
     0 unloaded; 1 failed (not root, not loaded, in use).
 )";
 
@@ -100,8 +97,9 @@ DESCRIPTION
     parameter (/sys/module/sdp/parameters) and the counters of the current
     network namespace (/proc/net/sdp_stats). --json prints one JSON object
     with the same content, for scripts.
+)";
 
-EXIT STATUS
+constexpr std::string_view kStatusFooter = R"(EXIT STATUS
     0 loaded; 3 not loaded; 1 error.
 )";
 
@@ -127,13 +125,9 @@ DESCRIPTION
     socket: message ids restart at 0 on every socket, so a transmit key on
     two sockets would repeat nonces (libsdp refuses that, see
     used-tx-keys). Keys never go on a command line.
+)";
 
-OPTIONS
-    --cipher C      aes128 (AES-128-GCM, the default) or aes256
-                    (AES-256-GCM); aes-gcm-128 and aes-gcm-256 also work.
-    --epoch N       the key epoch, 1..255 (default 1).
-
-EXIT STATUS
+constexpr std::string_view kGenkeyFooter = R"(EXIT STATUS
     0 written; 1 not written (FILE exists, cannot be created); 2 bad usage.
 
 EXAMPLES
@@ -147,6 +141,52 @@ bool valid_param_name(std::string_view s) {
   });
 }
 
+// The options of command `cmd`, bound to `a`; its --help is generated from them.
+sdp::OptionParser command_parser(const std::string& cmd, Args& a) {
+  auto text = [](std::string_view v) { return std::string(v); };
+  if (cmd == "load") {
+    sdp::OptionParser p("sdpctl", text(kLoadHelp), text(kLoadFooter));
+    p.value(
+         "--module", "PATH",
+         "the module file. Default: $SDP_MODULE, else\n<sdpctl dir>/../../kmod/sdp.ko (the build "
+         "tree), else\n/lib/modules/$(uname -r)/extra/sdp.ko.",
+         [&a](const std::string& v) {
+           if (v.empty()) throw sdp::UsageError("--module needs a path");
+           a.module_path = v;
+         })
+        .flag("--dry-run", "print what would be loaded, load nothing.", a.dry_run);
+    return p;
+  }
+  if (cmd == "status") {
+    sdp::OptionParser p("sdpctl", text(kStatusHelp), text(kStatusFooter));
+    p.flag("--json", "one JSON object instead of the table", a.json);
+    return p;
+  }
+  if (cmd == "genkey") {
+    sdp::OptionParser p("sdpctl", text(kGenkeyHelp), text(kGenkeyFooter));
+    p.value("--cipher", "aes128|aes256",
+            "aes128 (AES-128-GCM, the default) or aes256\n(AES-256-GCM); aes-gcm-128 and "
+            "aes-gcm-256 also work.",
+            [&a](const std::string& c) {
+              if (c == "aes128" || c == "aes-gcm-128")
+                a.cipher = SDP_CIPHER_AES_GCM_128;
+              else if (c == "aes256" || c == "aes-gcm-256")
+                a.cipher = SDP_CIPHER_AES_GCM_256;
+              else
+                throw sdp::UsageError("unknown cipher '" + c + "' (aes128 or aes256)");
+            })
+        .value("--epoch", "N", "the key epoch, 1..255 (default 1).", [&a](const std::string& e) {
+          unsigned v = 0;
+          auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), v);
+          if (ec != std::errc() || end != e.data() + e.size() || v < 1 || v > 255)
+            throw sdp::UsageError("bad epoch '" + e + "' (1..255)");
+          a.epoch = static_cast<uint8_t>(v);
+        });
+    return p;
+  }
+  return sdp::OptionParser("sdpctl", text(kUnloadHelp), text(kUnloadFooter));  // unload
+}
+
 std::string read_line(const fs::path& p) {
   std::ifstream f(p);
   std::string s;
@@ -158,11 +198,10 @@ std::string read_line(const fs::path& p) {
 
 std::optional<std::string> help_text(std::string_view topic) {
   if (topic.empty()) return std::string(kOverview);
-  if (topic == "load") return std::string(kLoadHelp);
-  if (topic == "unload") return std::string(kUnloadHelp);
-  if (topic == "status") return std::string(kStatusHelp);
-  if (topic == "genkey") return std::string(kGenkeyHelp);
-  return std::nullopt;
+  if (topic != "load" && topic != "unload" && topic != "status" && topic != "genkey")
+    return std::nullopt;
+  Args unused;
+  return command_parser(std::string(topic), unused).help();
 }
 
 std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv) {
@@ -191,46 +230,23 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
   else
     return "unknown command '" + cmd + "'";
 
-  for (size_t i = 1; i < argv.size(); i++) {
-    const std::string& s = argv[i];
-    if (s == "--help" || s == "-h") {
-      Args h;
-      h.help_topic = cmd;
-      return h;
-    }
-    if (a.command == Command::kLoad && s == "--module") {
-      if (i + 1 >= argv.size()) return std::string("--module needs a path");
-      a.module_path = argv[++i];
-      if (a.module_path.empty()) return std::string("--module needs a path");
-    } else if (a.command == Command::kLoad && s.rfind("--module=", 0) == 0) {
-      a.module_path = s.substr(9);
-      if (a.module_path.empty()) return std::string("--module needs a path");
-    } else if (a.command == Command::kLoad && s == "--dry-run") {
-      a.dry_run = true;
-    } else if (a.command == Command::kStatus && s == "--json") {
-      a.json = true;
-    } else if (a.command == Command::kGenkey && s == "--cipher") {
-      if (i + 1 >= argv.size()) return std::string("--cipher needs aes128 or aes256");
-      const std::string& c = argv[++i];
-      if (c == "aes128" || c == "aes-gcm-128")
-        a.cipher = SDP_CIPHER_AES_GCM_128;
-      else if (c == "aes256" || c == "aes-gcm-256")
-        a.cipher = SDP_CIPHER_AES_GCM_256;
-      else
-        return "unknown cipher '" + c + "' (aes128 or aes256)";
-    } else if (a.command == Command::kGenkey && s == "--epoch") {
-      if (i + 1 >= argv.size()) return std::string("--epoch needs a number 1..255");
-      const std::string& e = argv[++i];
-      unsigned v = 0;
-      auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), v);
-      if (ec != std::errc() || end != e.data() + e.size() || v < 1 || v > 255)
-        return "bad epoch '" + e + "' (1..255)";
-      a.epoch = static_cast<uint8_t>(v);
-    } else if (a.command == Command::kGenkey && !s.empty() && s[0] != '-') {
-      if (!a.key_file.empty())
-        return "genkey writes one file; got '" + a.key_file + "' and '" + s + "'";
-      a.key_file = s;
-    } else if (a.command == Command::kLoad && !s.empty() && s[0] != '-') {
+  bool help = false;
+  sdp::OptionParser p = command_parser(cmd, a);
+  p.on_help(help);
+  std::vector<std::string> words;
+  try {
+    words = p.parse({argv.begin() + 1, argv.end()});
+  } catch (const sdp::UsageError& e) {
+    std::string what = e.what();
+    return what.rfind("unknown option", 0) == 0 ? what + " for " + cmd : what;
+  }
+  if (help) {
+    Args h;
+    h.help_topic = cmd;
+    return h;
+  }
+  for (const std::string& s : words) {
+    if (a.command == Command::kLoad) {
       size_t eq = s.find('=');
       if (eq == std::string::npos) return "module parameter '" + s + "' must look like NAME=VALUE";
       std::string name = s.substr(0, eq), value = s.substr(eq + 1);
@@ -239,6 +255,10 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
       if (value.empty() || value.find_first_of(" \t\n\"") != std::string::npos)
         return "bad value for module parameter '" + name + "'";
       a.params.emplace_back(name, value);
+    } else if (a.command == Command::kGenkey) {
+      if (!a.key_file.empty())
+        return "genkey writes one file; got '" + a.key_file + "' and '" + s + "'";
+      a.key_file = s;
     } else {
       return "unknown option '" + s + "' for " + cmd;
     }
