@@ -34,7 +34,6 @@ for a in "$@"; do
   esac
 done
 
-mkdir -p "$LOGDIR"
 cd "$ROOT"
 passed=0 failed=0
 failures=()
@@ -96,6 +95,7 @@ if ((list)); then
   for name in "${tests[@]}"; do if selected "$name"; then echo "$name"; fi; done
   exit 0
 fi
+mkdir -p "$LOGDIR"
 
 run_logged() { # run_logged LOG CMD...: output to LOG (and the terminal with -v)
   local log=$1
