@@ -4,7 +4,10 @@
 # (recorded in $SDP_CACHE/kernel/active, for that pin only).
 #
 #   . scripts/kernel-abi.sh       sets KERNEL_ABI (the one used), KERNEL_ABI_PINNED,
-#                                 KERNEL_FLAVOUR and KERNEL_RELEASE (ABI-FLAVOUR)
+#                                 KERNEL_FLAVOUR, KERNEL_RELEASE (ABI-FLAVOUR),
+#                                 SDP_CACHE (absolute; default <repo>/.cache) and
+#                                 KERNEL_CACHE ($SDP_CACHE/kernel/$KERNEL_RELEASE):
+#                                 the one place these are computed
 #   scripts/kernel-abi.sh         prints KERNEL_RELEASE (the Makefile uses this)
 #
 # kernel.conf stays the only place the ABI is chosen; the active file only
@@ -14,7 +17,8 @@ _sdp_abi_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=/dev/null
 . "$_sdp_abi_root/kernel.conf"
 KERNEL_ABI_PINNED=$KERNEL_ABI
-_sdp_abi_active=$(realpath -m "${SDP_CACHE:-$_sdp_abi_root/.cache}")/kernel/active
+SDP_CACHE=$(realpath -m "${SDP_CACHE:-$_sdp_abi_root/.cache}")
+_sdp_abi_active=$SDP_CACHE/kernel/active
 if [[ -f $_sdp_abi_active ]]; then
   _sdp_abi_pin=$(sed -n 's/^pinned=//p' "$_sdp_abi_active")
   _sdp_abi_used=$(sed -n 's/^used=//p' "$_sdp_abi_active")
@@ -24,6 +28,7 @@ if [[ -f $_sdp_abi_active ]]; then
   unset _sdp_abi_pin _sdp_abi_used
 fi
 KERNEL_RELEASE=$KERNEL_ABI-$KERNEL_FLAVOUR
+KERNEL_CACHE=$SDP_CACHE/kernel/$KERNEL_RELEASE
 unset _sdp_abi_root _sdp_abi_active
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   echo "$KERNEL_RELEASE"

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "sdp_test_cpumap.skel.h"
+#include "sdp_test_frames.h"
 #include "sdp_wire.h"
 #include "sdp_xdp.skel.h"
 #include "sdp_xdp_abi.h"
@@ -65,109 +66,50 @@ struct Spec {
   bool ipv6_hop_by_hop = false;   // put a hop-by-hop header before L4
 };
 
-void put16(std::vector<uint8_t> &b, size_t off, uint16_t v) {
-  b[off] = uint8_t(v >> 8);
-  b[off + 1] = uint8_t(v);
-}
-
-uint16_t ip_checksum(const uint8_t *p, size_t len) {
-  uint32_t sum = 0;
-
-  for (size_t i = 0; i + 1 < len; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
-  if (len & 1) sum += uint32_t(p[len - 1]) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
-}
-
 // SDP header (or an opaque L4 blob) plus payload.
 std::vector<uint8_t> build_l4(const Spec &s) {
   if (s.l4_bytes_override) {
     std::vector<uint8_t> l4(s.l4_bytes_override, 0);
     // Looks like a TCP SYN from port 40000 to 80: not SDP by protocol.
     if (l4.size() >= 20) {
-      put16(l4, 0, s.sport);
-      put16(l4, 2, 80);
+      sdp::test::set_be16(l4, 0, s.sport);
+      sdp::test::set_be16(l4, 2, 80);
       l4[12] = 5 << 4;
       l4[13] = 0x02;
     }
     return l4;
   }
-  unsigned int hlen = sdp_hdr_len(s.type);
-  if (!hlen) hlen = sizeof(struct sdp_common_hdr);
-  std::vector<uint8_t> l4(hlen + s.payload, 0xab);
-  struct sdp_common_hdr c;
-  memset(&c, 0, sizeof(c));
-  c.sport = cpu_to_be16(s.sport);
-  c.dport = cpu_to_be16(s.dport);
-  c.seq = cpu_to_be32(s.seq);
-  c.vflags = uint8_t(s.version << 4 | s.vflags_low);
-  c.flags = s.flags;
-  c.doff = uint8_t((s.doff_words >= 0 ? unsigned(s.doff_words) : hlen / 4) << 4);
-  c.type = s.type;
-  c.rpc_id = cpu_to_be64(s.rpc_id);
-  memcpy(l4.data(), &c, sizeof(c));
-  memset(l4.data() + sizeof(c), 0, hlen - sizeof(c));
-  if (s.type == SDP_PKT_DATA) {
-    struct sdp_data_hdr d;
-    memcpy(&d, l4.data(), sizeof(d));
-    d.msg_len = cpu_to_be32(uint32_t(s.seq + s.payload));
-    d.incoming = d.msg_len;
-    memcpy(l4.data(), &d, sizeof(d));
-  }
-  return l4;
+  sdp::test::SdpHeader h;
+  h.type = s.type;
+  h.flags = s.flags;
+  h.version = s.version;
+  h.vflags_low = s.vflags_low;
+  h.doff_words = s.doff_words;
+  h.sport = s.sport;
+  h.dport = s.dport;
+  h.rpc_id = s.rpc_id;
+  h.seq = s.seq;
+  h.msg_len = h.incoming = uint32_t(s.seq + s.payload);
+  return h.build(std::vector<uint8_t>(s.payload, 0xab));
 }
 
+// The frame of a spec (tests/common/sdp_test_frames.h): Ethernet, IPv4 with
+// its checksum or IPv6, to 192.0.2.2 / 2001:db8::2.
 std::vector<uint8_t> build(const Spec &s) {
-  std::vector<uint8_t> f(ETH_HLEN, 0);
-  const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x02};
-  const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x01};
-  memcpy(&f[0], dst, 6);
-  memcpy(&f[6], src, 6);
-  uint16_t ethertype = s.v6 ? ETH_P_IPV6 : ETH_P_IP;
-  if (s.vlan) {
-    put16(f, 12, 0x8100);
-    f.resize(f.size() + 4);
-    put16(f, 14, 42);  // VLAN id
-    put16(f, 16, ethertype);
-  } else {
-    put16(f, 12, ethertype);
-  }
-  std::vector<uint8_t> l4 = build_l4(s);
-  size_t l3 = f.size();
-
-  if (!s.v6) {
-    size_t ihl = size_t(s.ihl) * 4;
-    f.resize(l3 + ihl, 0);
-    uint8_t *ip = &f[l3];
-    ip[0] = uint8_t(0x40 | s.ihl);
-    put16(f, l3 + 2, uint16_t(int(ihl + l4.size()) + s.l3_len_delta));
-    put16(f, l3 + 4, 0x1234);  // id
-    put16(f, l3 + 6, s.frag_off);
-    ip[8] = 64;
-    ip[9] = s.proto;
-    memcpy(ip + 12, s.saddr4.data(), 4);
-    const uint8_t daddr[4] = {192, 0, 2, 2};
-    memcpy(ip + 16, daddr, 4);
-    put16(f, l3 + 10, ip_checksum(&f[l3], ihl));
-  } else {
-    size_t ext = s.ipv6_hop_by_hop ? 8 : 0;
-    f.resize(l3 + 40 + ext, 0);
-    uint8_t *ip6 = &f[l3];
-    ip6[0] = 0x60;
-    put16(f, l3 + 4, uint16_t(int(ext + l4.size()) + s.l3_len_delta));
-    ip6[6] = s.ipv6_hop_by_hop ? 0 : s.proto;
-    ip6[7] = 64;
-    memcpy(ip6 + 8, s.saddr6.data(), 16);
-    const uint8_t daddr[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-    memcpy(ip6 + 24, daddr, 16);
-    if (ext) {
-      f[l3 + 40] = s.proto;  // next header
-      f[l3 + 41] = 0;        // length: 8 bytes
-      f[l3 + 42] = 1;        // PadN option filling the rest
-      f[l3 + 43] = 4;
-    }
-  }
-  f.insert(f.end(), l4.begin(), l4.end());
+  sdp::test::IpHeader ip;
+  ip.v6 = s.v6;
+  ip.proto = s.proto;
+  ip.ihl = s.ihl;
+  ip.frag_off = s.frag_off;
+  ip.checksum = true;
+  ip.len_delta = s.l3_len_delta;
+  ip.src4 = s.saddr4;
+  ip.dst4 = {192, 0, 2, 2};
+  ip.src6 = s.saddr6;
+  ip.dst6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  if (s.ipv6_hop_by_hop) ip.v6_ext = {IPPROTO_HOPOPTS};
+  sdp::test::LinkHeader link{sdp::test::kEthernet, uint16_t(s.v6 ? ETH_P_IPV6 : ETH_P_IP), s.vlan ? 42 : -1};
+  std::vector<uint8_t> f = link.build(ip.build(build_l4(s)));
   if (s.frame_cut && s.frame_cut < f.size()) f.resize(s.frame_cut);
   return f;
 }
@@ -467,7 +409,7 @@ TEST_F(SdpXdp, NonSdpPassesAsNotSdp) {
   // ARP, and an IPv4 EtherType with no room for an IP header.
   std::vector<uint8_t> arp = build(Spec{});
   arp.resize(42);
-  put16(arp, 12, ETH_P_ARP);
+  sdp::test::set_be16(arp, 12, ETH_P_ARP);
   EXPECT_EQ(Run(arp), XDP_PASS);
   acc.push_back({SDP_XDP_STAT_NOT_SDP, 1, arp.size()});
   std::vector<uint8_t> bare = build(Spec{});

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "sdp_decrypt_lib.h"
+#include "sdp_test_pcap.h"
 #include "sdp_record.h"
 
 namespace {
@@ -36,9 +37,9 @@ Bytes unhex(const std::string& h) {
   return v;
 }
 
-void put(Bytes& b, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; i--) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
+using sdp::test::put_be;
+// Appends v as n big-endian bytes.
+void put(Bytes& b, uint64_t v, int n) { put_be(b, v, n); }
 
 // One record as docs/PROTOCOL.md section 6 describes it, sealed with OpenSSL.
 Bytes record(const DirKey& k, uint64_t msg_id, uint32_t index, uint64_t rpc_id, uint32_t off,
@@ -112,54 +113,35 @@ struct Flow {
   uint8_t epoch = 1;
 };
 
+sdp::test::SdpHeader header_of(const Flow& f, uint8_t type) {
+  sdp::test::SdpHeader h;
+  h.type = type;
+  h.sport = f.from_server ? f.dport : f.sport;
+  h.dport = f.from_server ? f.sport : f.dport;
+  h.flags = f.from_server ? SDP_F_FROM_SERVER : 0;
+  h.epoch = f.epoch;
+  h.rpc_id = f.rpc_id;
+  return h;
+}
+
 // SDP DATA packet (40-byte header + payload) as in docs/PROTOCOL.md section 3.
 Bytes data_packet(const Flow& f, uint32_t seq, uint32_t msg_len, uint16_t rec_plain,
                   const uint8_t* payload, size_t n) {
-  Bytes p;
-  put(p, f.from_server ? f.dport : f.sport, 2);
-  put(p, f.from_server ? f.sport : f.dport, 2);
-  put(p, seq, 4);
-  p.insert(p.end(), {0x10, static_cast<uint8_t>(f.from_server ? 1 : 0), f.epoch, 0, 0xa0, 0x10});
-  put(p, 0, 6);  // window, check, urgent
-  put(p, f.rpc_id, 8);
-  put(p, msg_len, 4);
-  put(p, 65536, 4);
-  put(p, rec_plain, 2);
-  put(p, 0, 2);
-  p.insert(p.end(), payload, payload + n);
-  return p;
+  sdp::test::SdpHeader h = header_of(f, SDP_PKT_DATA);
+  h.seq = seq;
+  h.msg_len = msg_len;
+  h.incoming = 65536;
+  h.rec_plain = rec_plain;
+  return h.build(Bytes(payload, payload + n));
 }
 
-// IP header (+ link header) around an SDP packet.
+// IP header (+ link header) around an SDP packet: server 10.77.0.1 / fd77::1,
+// client .2 / ::2; Ethernet padded to 60 bytes.
 Bytes frame(int dlt, const Flow& f, const Bytes& sdp) {
-  Bytes ip;
-  uint8_t a = f.from_server ? 1 : 2, b = f.from_server ? 2 : 1;  // server .1, client .2
-  if (!f.v6) {
-    ip = {0x45, 0};
-    put(ip, 20 + sdp.size(), 2);
-    ip.insert(ip.end(), {0, 0, 0x40, 0, 64, 253, 0, 0, 10, 77, 0, a, 10, 77, 0, b});
-  } else {
-    ip = {0x60, 0, 0, 0};
-    put(ip, sdp.size(), 2);
-    ip.insert(ip.end(), {253, 64});
-    for (uint8_t x : {a, b}) {
-      ip.insert(ip.end(), {0xfd, 0x77});
-      put(ip, 0, 13);
-      ip.push_back(x);
-    }
-  }
-  ip.insert(ip.end(), sdp.begin(), sdp.end());
-  Bytes l2;
-  if (dlt == DLT_EN10MB) {
-    l2 = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
-    put(l2, f.v6 ? 0x86dd : 0x0800, 2);
-  } else if (dlt == DLT_LINUX_SLL) {
-    l2 = {0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 2, 0, 0};
-    put(l2, f.v6 ? 0x86dd : 0x0800, 2);
-  }
-  l2.insert(l2.end(), ip.begin(), ip.end());
-  if (dlt == DLT_EN10MB && l2.size() < 60) l2.resize(60, 0);  // Ethernet padding
-  return l2;
+  sdp::test::IpHeader ip;
+  ip.v6 = f.v6;
+  if (f.from_server) ip.from_server();
+  return sdp::test::LinkHeader{dlt, 0, -1, true}.build(ip.build(sdp));
 }
 
 // A capture being built: frames, written to a pcap file on decode().
@@ -182,24 +164,7 @@ struct Capture {
   }
   void add(const std::vector<Bytes>& pk) { frames.insert(frames.end(), pk.begin(), pk.end()); }
 
-  std::string write() const {
-    char path[] = "/tmp/sdp-decrypt-test-XXXXXX";
-    int fd = mkstemp(path);
-    EXPECT_GE(fd, 0);
-    close(fd);
-    pcap_t* dead = pcap_open_dead(dlt, snaplen);
-    pcap_dumper_t* d = pcap_dump_open(dead, path);
-    EXPECT_NE(d, nullptr);
-    for (const auto& fr : frames) {
-      pcap_pkthdr h{};
-      h.len = static_cast<bpf_u_int32>(fr.size());
-      h.caplen = std::min<bpf_u_int32>(h.len, static_cast<bpf_u_int32>(snaplen));
-      pcap_dump(reinterpret_cast<u_char*>(d), &h, fr.data());
-    }
-    pcap_dump_close(d);
-    pcap_close(dead);
-    return path;
-  }
+  std::string write() const { return sdp::test::write_pcap(dlt, frames, snaplen); }
 
   sdp::decrypt::Result decode(const std::vector<DirKey>& keys, sdp::decrypt::Options o = {}) const {
     std::string path = write();
@@ -554,21 +519,11 @@ TEST(Decrypt, SealMatchesTheIndependentEncoder) {
 Bytes ctrl_packet(const Flow& f, uint8_t type, const DirKey& k, uint64_t n, uint32_t a = 0,
                   uint32_t b = 0) {
   // GRANT, RESEND (a, b) and ACK (more = a << 32 | b): 36-byte header
-  bool wide = type == 0x11 || type == 0x12 || type == 0x18;
-  Bytes p;
-  put(p, f.from_server ? f.dport : f.sport, 2);
-  put(p, f.from_server ? f.sport : f.dport, 2);
-  put(p, 0, 4);
-  p.insert(p.end(), {0x10, static_cast<uint8_t>(f.from_server ? 1 : 0), f.epoch, 0,
-                     static_cast<uint8_t>(wide ? 0x90 : 0x70), type});
-  put(p, 0, 2);
-  put(p, 0xbeef, 2);  // check: whatever the device wrote; not authenticated
-  put(p, 0, 2);
-  put(p, f.rpc_id, 8);
-  if (wide) {
-    put(p, a, 4);
-    put(p, b, 4);
-  }
+  sdp::test::SdpHeader h = header_of(f, type);
+  h.check = 0xbeef;  // whatever the device wrote; not authenticated
+  h.offset = a;
+  h.length = b;
+  Bytes p = h.build();
   uint64_t cseq = 1ULL << 63 | n;
   put(p, cseq, 8);
   Bytes aad(p);

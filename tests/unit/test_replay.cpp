@@ -15,6 +15,7 @@
 
 #include "sdp_record.h"
 #include "sdp_replay_lib.h"
+#include "sdp_test_pcap.h"
 #include "sdp_wire.h"
 
 namespace {
@@ -22,74 +23,62 @@ namespace {
 using namespace sdp::replay;
 constexpr int kProto = 253;
 
+using sdp::test::IpHeader;
+using sdp::test::LinkHeader;
+using sdp::test::SdpHeader;
+
 // A DATA packet: msg_len, rec_plain, seq and payload bytes of value 0xab.
 std::vector<uint8_t> data_packet(uint32_t msg_len, uint16_t rec_plain, uint32_t seq, size_t payload,
                                  uint8_t epoch) {
-  std::vector<uint8_t> p(sizeof(sdp_data_hdr) + payload, 0xab);
-  std::fill(p.begin(), p.begin() + sizeof(sdp_data_hdr), 0);
-  p[0] = 0x9c, p[1] = 0x40, p[2] = 0x13, p[3] = 0x88;  // 40000 -> 5000
-  p[4] = static_cast<uint8_t>(seq >> 24), p[5] = static_cast<uint8_t>(seq >> 16);
-  p[6] = static_cast<uint8_t>(seq >> 8), p[7] = static_cast<uint8_t>(seq);
-  p[8] = SDP_VERSION << 4;
-  p[10] = epoch;
-  p[12] = 0xa0;
-  p[13] = SDP_PKT_DATA;
-  p[27] = 7;  // rpc id 7
-  for (int i = 0; i < 4; i++) p[28 + i] = static_cast<uint8_t>(msg_len >> (24 - 8 * i));
-  p[36] = static_cast<uint8_t>(rec_plain >> 8), p[37] = static_cast<uint8_t>(rec_plain);
-  return p;
+  SdpHeader h;  // 40000 -> 5000
+  h.seq = seq;
+  h.epoch = epoch;
+  h.rpc_id = 7;
+  h.msg_len = msg_len;
+  h.incoming = 0;
+  h.rec_plain = rec_plain;
+  return h.build(std::vector<uint8_t>(payload, 0xab));
 }
 
 std::vector<uint8_t> ctrl_packet(uint8_t type) {
-  std::vector<uint8_t> p(sdp_hdr_len(type), 0);
-  p[1] = 5, p[3] = 6;
-  p[8] = SDP_VERSION << 4;
-  p[12] = static_cast<uint8_t>((p.size() / 4) << 4);
-  p[13] = type;
-  p[27] = 9;
-  return p;
+  SdpHeader h;
+  h.type = type;
+  h.sport = 5;
+  h.dport = 6;
+  h.rpc_id = 9;
+  return h.build();
 }
 
-std::vector<uint8_t> ipv4(const std::vector<uint8_t>& payload, uint8_t proto, uint16_t frag = 0x4000) {
-  std::vector<uint8_t> ip(20, 0);
-  ip[0] = 0x45;
-  size_t total = 20 + payload.size();
-  ip[2] = static_cast<uint8_t>(total >> 8), ip[3] = static_cast<uint8_t>(total);
-  ip[6] = static_cast<uint8_t>(frag >> 8), ip[7] = static_cast<uint8_t>(frag);
-  ip[8] = 64;
-  ip[9] = proto;
-  uint8_t src[4] = {10, 77, 0, 2}, dst[4] = {10, 77, 0, 1};
-  std::copy(src, src + 4, ip.begin() + 12);
-  std::copy(dst, dst + 4, ip.begin() + 16);
-  ip.insert(ip.end(), payload.begin(), payload.end());
-  return ip;
+// 10.77.0.2 -> 10.77.0.1; frag: IPv4 flags and fragment offset.
+std::vector<uint8_t> ipv4(const std::vector<uint8_t>& payload, uint8_t proto,
+                          uint16_t frag = 0x4000) {
+  IpHeader ip;
+  ip.proto = proto;
+  ip.frag_off = frag;
+  return ip.build(payload);
 }
 
+// fd77::2 -> fd77::1.
 std::vector<uint8_t> ipv6(const std::vector<uint8_t>& payload, uint8_t next) {
-  std::vector<uint8_t> ip(40, 0);
-  ip[0] = 0x60;
-  ip[4] = static_cast<uint8_t>(payload.size() >> 8), ip[5] = static_cast<uint8_t>(payload.size());
-  ip[6] = next;
-  ip[7] = 64;
-  ip[8] = 0xfd, ip[9] = 0x77, ip[23] = 2;    // fd77::2
-  ip[24] = 0xfd, ip[25] = 0x77, ip[39] = 1;  // fd77::1
-  ip.insert(ip.end(), payload.begin(), payload.end());
-  return ip;
+  IpHeader ip;
+  ip.v6 = true;
+  ip.proto = next;
+  return ip.build(payload);
 }
 
 std::vector<uint8_t> ether(const std::vector<uint8_t>& ip, uint16_t type, bool vlan = false) {
-  std::vector<uint8_t> f(12 + (vlan ? 4 : 0) + 2 + ip.size(), 0x02);
-  size_t o = 12;
-  if (vlan) f[o] = 0x81, f[o + 1] = 0x00, f[o + 2] = 0x00, f[o + 3] = 0x07, o += 4;
-  f[o] = static_cast<uint8_t>(type >> 8), f[o + 1] = static_cast<uint8_t>(type);
-  std::copy(ip.begin(), ip.end(), f.begin() + static_cast<ptrdiff_t>(o + 2));
-  return f;
+  return LinkHeader{DLT_EN10MB, type, vlan ? 7 : -1}.build(ip);
+}
+
+// parse_frame of a frame captured whole.
+bool parse_whole(int dlt, const std::vector<uint8_t>& frame, Captured& c) {
+  return parse_frame(dlt, frame, frame.size(), kProto, c);
 }
 
 TEST(ReplayFrame, EthernetIPv4) {
   auto sdp = data_packet(3, 0, 0, 3, 0);
   Captured c;
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800), c));
   EXPECT_EQ(c.family, AF_INET);
   EXPECT_EQ(c.sdp, sdp);
   EXPECT_EQ(address_string(c.family, c.src), "10.77.0.2");
@@ -97,16 +86,16 @@ TEST(ReplayFrame, EthernetIPv4) {
   // Ethernet padding after the IP datagram is not part of the packet.
   auto padded = ether(ipv4(sdp, kProto), 0x0800);
   padded.resize(padded.size() + 9, 0);
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, padded, kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, padded, c));
   EXPECT_EQ(c.sdp, sdp);
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800, true), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0800, true), c));
   EXPECT_EQ(c.sdp, sdp);
 }
 
 TEST(ReplayFrame, IPv6AndCookedAndRaw) {
   auto sdp = ctrl_packet(SDP_PKT_GRANT);
   Captured c;
-  ASSERT_TRUE(parse_frame(DLT_EN10MB, ether(ipv6(sdp, kProto), 0x86dd), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_EN10MB, ether(ipv6(sdp, kProto), 0x86dd), c));
   EXPECT_EQ(c.family, AF_INET6);
   EXPECT_EQ(address_string(c.family, c.src), "fd77::2");
   EXPECT_EQ(address_string(c.family, c.dst), "fd77::1");
@@ -115,9 +104,9 @@ TEST(ReplayFrame, IPv6AndCookedAndRaw) {
   sll.push_back(0x86), sll.push_back(0xdd);
   auto ip = ipv6(sdp, kProto);
   sll.insert(sll.end(), ip.begin(), ip.end());
-  ASSERT_TRUE(parse_frame(DLT_LINUX_SLL, sll, kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_LINUX_SLL, sll, c));
   EXPECT_EQ(c.sdp, sdp);
-  ASSERT_TRUE(parse_frame(DLT_RAW, ipv4(sdp, kProto), kProto, c));
+  ASSERT_TRUE(parse_whole(DLT_RAW, ipv4(sdp, kProto), c));
   EXPECT_EQ(c.family, AF_INET);
   EXPECT_EQ(c.sdp, sdp);
 }
@@ -125,16 +114,17 @@ TEST(ReplayFrame, IPv6AndCookedAndRaw) {
 TEST(ReplayFrame, OthersAreSkippedAndCutPacketsRefused) {
   auto sdp = ctrl_packet(SDP_PKT_ACK);
   Captured c;
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, 17), 0x0800), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv6(sdp, 17), 0x86dd), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0806), kProto, c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, 17), 0x0800), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv6(sdp, 17), 0x86dd), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto), 0x0806), c));
   // First fragment (MF) and a later fragment are not whole SDP packets.
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x2000), 0x0800), kProto, c));
-  EXPECT_FALSE(parse_frame(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x0010), 0x0800), kProto, c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x2000), 0x0800), c));
+  EXPECT_FALSE(parse_whole(DLT_EN10MB, ether(ipv4(sdp, kProto, 0x0010), 0x0800), c));
   auto cut = ether(ipv4(sdp, kProto), 0x0800);
-  cut.resize(cut.size() - 1);
-  EXPECT_THROW(parse_frame(DLT_EN10MB, cut, kProto, c), std::runtime_error);
-  EXPECT_THROW(parse_frame(DLT_IEEE802_11, cut, kProto, c), std::runtime_error);
+  size_t wire = cut.size();
+  cut.resize(cut.size() - 1);  // captured with one byte less than sent
+  EXPECT_THROW(parse_frame(DLT_EN10MB, cut, wire, kProto, c), std::runtime_error);
+  EXPECT_THROW(parse_whole(DLT_IEEE802_11, cut, c), std::runtime_error);
 }
 
 TEST(ReplayFlips, AllFlipsChangeExactlyOneBitEach) {
@@ -238,27 +228,14 @@ TEST(ReplayParse, FlipTypeAndPort) {
 }
 
 TEST(ReplayPcap, ReadsOnlySdpPacketsInOrder) {
-  char path[] = "/tmp/sdp_replay_testXXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
-  pcap_dumper_t* d = pcap_dump_open(dead, path);
-  ASSERT_NE(d, nullptr);
   std::vector<std::vector<uint8_t>> frames = {
       ether(ipv4(ctrl_packet(SDP_PKT_ACK), 17), 0x0800),
       ether(ipv4(data_packet(5, 0, 0, 5, 0), kProto), 0x0800),
       ether(ipv6(ctrl_packet(SDP_PKT_GRANT), kProto), 0x86dd),
   };
-  for (auto& f : frames) {
-    pcap_pkthdr h{};
-    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char*>(d), &h, f.data());
-  }
-  pcap_dump_close(d);
-  pcap_close(dead);
+  std::string path = sdp::test::write_pcap(DLT_EN10MB, frames);
   auto v = read_pcap(path, kProto);
-  unlink(path);
+  unlink(path.c_str());
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].index, 0u);
   EXPECT_EQ(summarize(v[0].sdp).type, SDP_PKT_DATA);

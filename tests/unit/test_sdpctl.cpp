@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // sdpctl: argument parsing, module lookup, stats and kmsg parsers, rendering.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "sdp_socket.h"
 #include "sdpctl_lib.h"
 
 namespace {
@@ -55,7 +58,7 @@ TEST(SdpctlArgs, LoadWithModuleAndParams) {
 }
 
 TEST(SdpctlArgs, LoadErrors) {
-  EXPECT_NE(err({"load", "--module"}).find("--module needs a path"), std::string::npos);
+  EXPECT_NE(err({"load", "--module"}).find("--module needs a value (PATH)"), std::string::npos);
   EXPECT_NE(err({"load", "--module="}).find("needs a path"), std::string::npos);
   EXPECT_NE(err({"load", "foo"}).find("NAME=VALUE"), std::string::npos);
   EXPECT_NE(err({"load", "bad-name=1"}).find("bad module parameter name"), std::string::npos);
@@ -75,18 +78,21 @@ TEST(SdpctlArgs, StatusAndUnload) {
 }
 
 TEST(SdpctlModule, CandidatesInOrder) {
-  auto c = sdpctl::module_candidates("", "/env/sdp.ko", "/repo/build/userspace/sdpctl", "6.1.0-56-amd64");
+  auto c = sdpctl::module_candidates("", "/env/sdp.ko", "/repo/build/userspace/sdpctl",
+                                     "6.1.0-56-amd64");
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[0], "/env/sdp.ko");
   EXPECT_EQ(c[1], "/repo/kmod/sdp.ko");
   EXPECT_EQ(c[2], "/lib/modules/6.1.0-56-amd64/extra/sdp.ko");
-  EXPECT_EQ(sdpctl::module_candidates("/a.ko", "/env", "/x", "r"), std::vector<std::string>{"/a.ko"});
+  EXPECT_EQ(sdpctl::module_candidates("/a.ko", "/env", "/x", "r"),
+            std::vector<std::string>{"/a.ko"});
   EXPECT_EQ(sdpctl::module_candidates("", nullptr, "", "r").size(), 1u);
   EXPECT_EQ(sdpctl::module_candidates("", "", "", "r").size(), 1u);
 }
 
 TEST(SdpctlStats, ParsesCountersAndReportsMalformedLines) {
-  auto st = sdpctl::parse_stats("tx_packets 10\nrx_packets 18446744073709551615\n\nbad\nx y\nz 99999999999999999999\n");
+  auto st = sdpctl::parse_stats(
+      "tx_packets 10\nrx_packets 18446744073709551615\n\nbad\nx y\nz 99999999999999999999\n");
   ASSERT_EQ(st.counters.size(), 2u);
   EXPECT_EQ(st.counters[0].first, "tx_packets");
   EXPECT_EQ(st.counters[0].second, 10u);
@@ -102,7 +108,71 @@ TEST(SdpctlKmsg, StripsPrefixAndContinuation) {
 }
 
 TEST(SdpctlJson, Escapes) {
-  EXPECT_EQ(sdpctl::json_escape("a\"b\\c\n\t\x01"), "a\\\"b\\\\c\\n\\t\\u0001");
+  // render_json writes through the shared JSON writer (userspace/common/json.h).
+  sdpctl::Status st;
+  st.loaded = true;
+  st.version = "a\"b\\c\n\t\x01";
+  EXPECT_NE(sdpctl::render_json(st).find("\"version\":\"a\\\"b\\\\c\\n\\t\\u0001\""),
+            std::string::npos)
+      << sdpctl::render_json(st);
+}
+
+TEST(SdpctlArgs, Genkey) {
+  Args a = ok({"genkey", "/tmp/k"});
+  EXPECT_EQ(a.command, Command::kGenkey);
+  EXPECT_EQ(a.key_file, "/tmp/k");
+  EXPECT_EQ(a.cipher, SDP_CIPHER_AES_GCM_128);
+  EXPECT_EQ(a.epoch, 1);
+  a = ok({"genkey", "--cipher", "aes256", "--epoch", "9", "/tmp/k"});
+  EXPECT_EQ(a.cipher, SDP_CIPHER_AES_GCM_256);
+  EXPECT_EQ(a.epoch, 9);
+  EXPECT_EQ(ok({"genkey", "--cipher", "aes-gcm-128", "f"}).cipher, SDP_CIPHER_AES_GCM_128);
+  EXPECT_NE(err({"genkey"}).find("FILE"), std::string::npos);
+  EXPECT_NE(err({"genkey", "a", "b"}).find("one file"), std::string::npos);
+  EXPECT_NE(err({"genkey", "--cipher", "des", "f"}).find("unknown cipher 'des'"),
+            std::string::npos);
+  EXPECT_NE(err({"genkey", "--cipher"}).find("--cipher needs a value (aes128|aes256)"),
+            std::string::npos);
+  EXPECT_EQ(ok({"genkey", "--cipher=aes256", "--epoch=2", "f"}).epoch, 2);
+  EXPECT_NE(err({"genkey", "--epoch", "0", "f"}).find("1..255"), std::string::npos);
+  EXPECT_NE(err({"genkey", "--epoch", "256", "f"}).find("1..255"), std::string::npos);
+  EXPECT_NE(err({"genkey", "--json", "f"}).find("unknown option"), std::string::npos);
+  EXPECT_EQ(ok({"genkey", "--help"}).help_topic, "genkey");
+  EXPECT_NE(sdpctl::help_text("genkey")->find("0600"), std::string::npos);
+  // The OPTIONS section is generated from the parser's options.
+  EXPECT_NE(sdpctl::help_text("genkey")->find("\nOPTIONS\n    --cipher aes128|aes256"),
+            std::string::npos)
+      << *sdpctl::help_text("genkey");
+  EXPECT_NE(sdpctl::help_text("load")->find("    --module PATH"), std::string::npos);
+  EXPECT_NE(sdpctl::help_text("status")->find("    --json"), std::string::npos);
+}
+
+TEST(SdpctlGenkey, WritesA0600FileOnceThatLibsdpReads) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("sdpctl-genkey-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  mode_t old = umask(0);  // a permissive umask must not widen the mode
+  for (uint16_t cipher : {SDP_CIPHER_AES_GCM_128, SDP_CIPHER_AES_GCM_256}) {
+    std::string path = (dir / ("k" + std::to_string(cipher))).string();
+    ASSERT_EQ(sdpctl::write_key_file(path, sdpctl::new_key_file_text(cipher, 3)), "");
+    EXPECT_EQ(fs::status(path).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+    auto km = sdp::KeyMaterial::load(path);
+    EXPECT_EQ(km.cipher, cipher);
+    EXPECT_EQ(km.epoch, 3);
+    EXPECT_EQ(km.c2s_key.size(), cipher == SDP_CIPHER_AES_GCM_256 ? 32u : 16u);
+    EXPECT_NE(km.c2s_key, km.s2c_key);
+    // Never overwritten: the file keeps its keys.
+    std::string again = sdpctl::write_key_file(path, sdpctl::new_key_file_text(cipher, 3));
+    EXPECT_NE(again.find("already exists"), std::string::npos) << again;
+    EXPECT_EQ(sdp::KeyMaterial::load(path).c2s_key, km.c2s_key);
+  }
+  umask(old);
+  // Two runs give other keys.
+  EXPECT_NE(sdpctl::new_key_file_text(SDP_CIPHER_AES_GCM_128, 1),
+            sdpctl::new_key_file_text(SDP_CIPHER_AES_GCM_128, 1));
+  EXPECT_NE(sdpctl::write_key_file((dir / "no/such/dir").string(), "x").find("cannot create"),
+            std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(SdpctlStatus, ReadsFakeSysfsAndRenders) {

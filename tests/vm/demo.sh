@@ -38,9 +38,9 @@ echo_run() {
 
 step "encrypted echo RPCs, client in netns $NS_B, server in netns $NS_A"
 PCAP=$KD/cap.pcap
-rcapture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 echo_run aes-gcm-128 40000 5000
-rcapture_stop
+sdp_capture_stop
 AES128_PID=$ECHO_PID AES128_OUT=$ECHO_OUT
 echo_run aes-gcm-256 40001 5001
 stop_echo_server >/dev/null

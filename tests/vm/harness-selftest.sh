@@ -8,10 +8,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN=$ROOT/vm/run
 # shellcheck source=/dev/null
 # shellcheck source=scripts/kernel-abi.sh
-. "$ROOT/scripts/kernel-abi.sh"   # kernel.conf's pin, or what make deps fell back to
+# kernel.conf's pin (or what make deps fell back to) as KERNEL_RELEASE, and
+# SDP_CACHE / KERNEL_CACHE: computed there only.
+. "$ROOT/scripts/kernel-abi.sh"
 REL=$KERNEL_RELEASE
-SDP_CACHE=${SDP_CACHE:-$ROOT/.cache}
-KDIR=$SDP_CACHE/kernel/$REL/kdir
+KDIR=$KERNEL_CACHE/kdir
 OUT=$ROOT/build/vm-selftest
 RW=$OUT/rw
 verbose=0

@@ -1,35 +1,9 @@
-# Helpers shared by t-tamper.sh and t-replay.sh (on top of lib.sh and sdp-lib.sh):
-# key files, a capture on the client's veth end, counter snapshots and the
+# Helpers shared by t-tamper.sh and t-replay.sh (on top of lib.sh and sdp-lib.sh,
+# whose new_keyfile and sdp_capture_start they use): counter snapshots and the
 # "everything injected was dropped" checks.
 # shellcheck shell=bash
 
 SDP_REPLAY=${SDP_REPLAY:-$SDP_REPO/build/userspace/sdp-replay}
-
-# rkeyfile FILE EPOCH: fresh random AES-128-GCM keys under EPOCH.
-rkeyfile() {
-  _rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-  { echo "cipher aes-gcm-128"; echo "epoch $2"
-    echo "client-to-server $(_rnd 16) $(_rnd 4)"
-    echo "server-to-client $(_rnd 16) $(_rnd 4)"; } >"$1"
-}
-
-# rcapture_start PCAP / rcapture_stop: tcpdump -s 0 on the client's veth end
-# (it sees both directions).
-rcapture_start() {
-  ip netns exec "$NS_B" tcpdump -i "$VETH_B" -w "$1" -U -s 0 --immediate-mode >/dev/null 2>&1 &
-  RCAP_PID=$!
-  on_exit "kill $RCAP_PID 2>/dev/null || true"
-  wait_for 30 _rcaptured "$1"
-}
-_rcaptured() {
-  ip netns exec "$NS_B" busybox ping -c1 -W1 "$IP4_A" >/dev/null 2>&1
-  (($(stat -c %s "$1") > 100))
-}
-rcapture_stop() {
-  sleep 0.5
-  kill "$RCAP_PID"
-  wait "$RCAP_PID" || true
-}
 
 # snap NETNS FILE: copy of /proc/net/sdp_stats.
 snap() {

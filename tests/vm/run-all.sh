@@ -2,14 +2,18 @@
 # Run the VM test lane: first tests/vm/harness-selftest.sh (on the host, checks
 # vm/run itself), then every tests/vm/t-*.sh, each in its own `vm/run` boot.
 #
-#   tests/vm/run-all.sh [-v] [PATTERN...]
+#   tests/vm/run-all.sh [-v] [--list] [PATTERN...]
 #     -v        show each test's console live (default: only in its log)
+#     --list    print the names of the selected tests (the variants included), run nothing
 #     PATTERN   run only the t-*.sh whose name contains PATTERN (skips the selftest
 #               unless a pattern matches "harness-selftest")
 #
 # A t-*.sh may ask for VM settings with a line near its top:
 #   # vm/run: --cpus 2 --memory 3G --timeout 900
 # SDP_VM_TIMEOUT sets the default per-test timeout (600 s).
+# Cipher variants (the VARIANTS matrix below) run a t-*.sh again with
+# SDP_TEST_CIPHER set, each under its own name (t-echo-aes128, ...) with its
+# own PASS/FAIL line; PATTERN selects them by that name.
 # One PASS/FAIL line per test with its time, then "N passed, N failed";
 # exits 1 if any failed. A missing prerequisite is a FAIL, never a skip.
 set -euo pipefail
@@ -18,17 +22,18 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TDIR=$ROOT/tests/vm
 LOGDIR=$ROOT/build/vm-out/logs
 verbose=0
+list=0
 patterns=()
 for a in "$@"; do
   case $a in
     -v) verbose=1 ;;
-    -h|--help) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --list) list=1 ;;
+    -h|--help) sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "run-all: unknown option $a" >&2; exit 2 ;;
     *) patterns+=("$a") ;;
   esac
 done
 
-mkdir -p "$LOGDIR"
 cd "$ROOT"
 passed=0 failed=0
 failures=()
@@ -58,12 +63,39 @@ result() {
 
 # Prerequisites: without them every test fails (loudly), none is skipped.
 prereq_msg=""
-if ! prereq_out=$("$ROOT/scripts/deps.sh" --check 2>&1); then
+if ((!list)) && ! prereq_out=$("$ROOT/scripts/deps.sh" --check 2>&1); then
   prereq_msg="prerequisites missing: $(tr '\n' ' ' <<<"$prereq_out")"
   echo "run-all: $prereq_msg" >&2
 fi
 
-mapfile -t tests < <(find "$TDIR" -maxdepth 1 -name 't-*.sh' -printf '%f\n' | LC_ALL=C sort)
+# The cipher matrix: NAME SCRIPT SDP_TEST_CIPHER. Each variant runs SCRIPT
+# (with the VM settings of its header) with every RPC encrypted.
+VARIANTS=(
+  "t-echo-aes128 t-echo.sh aes-gcm-128"
+  "t-echo-aes256 t-echo.sh aes-gcm-256"
+  "t-netem-aes128 t-netem.sh aes-gcm-128"
+  "t-netem-aes256 t-netem.sh aes-gcm-256"
+  "t-concurrency-aes128 t-concurrency.sh aes-gcm-128"
+)
+declare -A variant_script=() variant_cipher=()
+for v in "${VARIANTS[@]}"; do
+  read -r vname vscript vcipher <<<"$v"
+  variant_script[$vname]=$vscript
+  variant_cipher[$vname]=$vcipher
+done
+
+# Every test by name, in name order: the t-*.sh and the variants.
+mapfile -t tests < <({
+  find "$TDIR" -maxdepth 1 -name 't-*.sh' -printf '%f\n' | sed 's/\.sh$//'
+  printf '%s\n' "${!variant_script[@]}"
+} | LC_ALL=C sort)
+
+if ((list)); then
+  if selected harness-selftest; then echo harness-selftest; fi
+  for name in "${tests[@]}"; do if selected "$name"; then echo "$name"; fi; done
+  exit 0
+fi
+mkdir -p "$LOGDIR"
 
 run_logged() { # run_logged LOG CMD...: output to LOG (and the terminal with -v)
   local log=$1
@@ -90,9 +122,11 @@ if selected harness-selftest; then
   fi
 fi
 
-for t in "${tests[@]}"; do
-  name=${t%.sh}
+for name in "${tests[@]}"; do
   selected "$name" || continue
+  t=${variant_script[$name]:-$name.sh}
+  cipher_env=()
+  [[ -n ${variant_cipher[$name]:-} ]] && cipher_env=(SDP_TEST_CIPHER="${variant_cipher[$name]}")
   log=$LOGDIR/$name.log
   console=$LOGDIR/$name.console.log
   if [[ -n $prereq_msg ]]; then
@@ -114,7 +148,7 @@ for t in "${tests[@]}"; do
   fi
   t0=$SECONDS
   set +e
-  run_logged "$log" "$ROOT/vm/run" "${vmargs[@]}" --log "$console" -- "$TDIR/$t"
+  run_logged "$log" env "${cipher_env[@]}" "$ROOT/vm/run" "${vmargs[@]}" --log "$console" -- "$TDIR/$t"
   rc=$?
   set -e
   msg=""

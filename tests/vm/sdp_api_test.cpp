@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 struct Family {
   int af;
   const char* loopback;
-  const char* any;
+  const char* any;  // what Address::any(af, port) must give
 };
 
 class SdpApi : public ::testing::TestWithParam<Family> {
@@ -33,7 +33,7 @@ class SdpApi : public ::testing::TestWithParam<Family> {
   sdp::Address server_addr(uint16_t port) { return sdp::Address::parse(GetParam().loopback, port); }
   sdp::Socket bound_server(uint16_t& port) {
     sdp::Socket s(GetParam().af);
-    s.bind(sdp::Address::parse(GetParam().any, 0));
+    s.bind(sdp::Address::any(GetParam().af, 0));
     port = s.local_port();
     return s;
   }
@@ -51,7 +51,8 @@ std::thread echo_server(sdp::Socket& s, int n) {
     std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
     for (int i = 0; i < n; i++) {
       auto m = s.receive(buf);
-      if (!m) {
+      if (m.shut_down()) return;
+      if (!m) {  // EINTR, or EAGAIN under a receive timeout
         i--;
         continue;
       }
@@ -73,7 +74,7 @@ TEST_P(SdpApi, BindEphemeralAndConflict) {
   EXPECT_GE(port, 32768);
   sdp::Socket b(GetParam().af);
   try {
-    b.bind(sdp::Address::parse(GetParam().any, port));
+    b.bind(sdp::Address::any(GetParam().af, port));
     FAIL() << "second bind to port " << port << " succeeded";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code().value(), EADDRINUSE);
@@ -147,12 +148,17 @@ TEST_P(SdpApi, NonBlockingAndTimeout) {
   uint16_t port;
   sdp::Socket s = bound_server(port);
   std::vector<std::byte> buf(10);
-  EXPECT_FALSE(s.receive(buf, MSG_DONTWAIT));
+  auto r = s.receive(buf, MSG_DONTWAIT);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.would_block()) << r.error().message();
   s.set_receive_timeout_ms(300);
   auto t0 = Clock::now();
-  EXPECT_FALSE(s.receive(buf));
+  r = s.receive(buf);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.would_block()) << r.error().message();
   auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
   EXPECT_GE(waited, 250);
+  EXPECT_EQ(sdp::Address::any(GetParam().af, 7), sdp::Address::parse(GetParam().any, 7));
   EXPECT_LT(waited, 5000);
 }
 
@@ -360,11 +366,11 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   uint16_t port;
   sdp::Socket server = bound_server(port);
   sdp::Socket client(GetParam().af);
-  client.bind(sdp::Address::parse(GetParam().any, 0));
+  client.bind(sdp::Address::any(GetParam().af, 0));
   auto client_addr = sdp::Address::parse(GetParam().loopback, client.local_port());
   auto km1 = random_keys(1), km2 = random_keys(2);
-  client.install_keys(server_addr(port), km1, true);
-  server.install_keys(client_addr, km1, false);
+  client.install_keys(server_addr(port), km1, sdp::Role::client);
+  server.install_keys(client_addr, km1, sdp::Role::server);
 
   auto small = pattern(100, 3);
   std::thread t = echo_server(server, 3);
@@ -378,8 +384,8 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   auto big = pattern(1 << 20, 4);
   client.send_request(server_addr(port), big, 1);
   // Receive keys first on both ends, then transmit keys.
-  client.install_keys(server_addr(port), km2, true);
-  server.install_keys(client_addr, km2, false);
+  client.install_keys(server_addr(port), km2, sdp::Role::client);
+  server.install_keys(client_addr, km2, sdp::Role::server);
   auto next = pattern(64 << 10, 5);
   client.send_request(server_addr(port), next, 2);
   bool got[3] = {true, false, false};
@@ -407,9 +413,27 @@ TEST_P(SdpApi, RekeyLetsInFlightMessagesFinish) {
   EXPECT_LE(ki.tx_next_msg_id, 2u);
 }
 
+// receive() tells the three expected conditions apart: EAGAIN (nothing
+// ready), EINTR and ESHUTDOWN (shut down, nothing left) are results, not
+// exceptions and not one "nothing" for all.
+TEST_P(SdpApi, ReceiveReportsShutdown) {
+  uint16_t port;
+  sdp::Socket s = bound_server(port);
+  std::vector<std::byte> buf(10);
+  EXPECT_TRUE(s.receive(buf, MSG_DONTWAIT).would_block());
+  ASSERT_EQ(::shutdown(s.fd(), SHUT_RDWR), 0) << std::strerror(errno);
+  auto r = s.receive(buf);
+  EXPECT_FALSE(r);
+  EXPECT_TRUE(r.shut_down()) << r.error().message();
+  EXPECT_FALSE(r.would_block());
+  EXPECT_THROW(r.value(), std::system_error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, SdpApi,
                          ::testing::Values(Family{AF_INET, "127.0.0.1", "0.0.0.0"},
                                            Family{AF_INET6, "::1", "::"}),
-                         [](const auto& info) { return info.param.af == AF_INET ? "IPv4" : "IPv6"; });
+                         [](const auto& info) {
+                           return info.param.af == AF_INET ? "IPv4" : "IPv6";
+                         });
 
 }  // namespace

@@ -12,12 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "sdp_args.h"
+#include "json.h"
+#include "options.h"
 #include "sdp_socket.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-send-file - send a file as one encrypted SDP request with a chosen message ID
 
 SYNOPSIS
@@ -34,49 +35,25 @@ DESCRIPTION
     exits 1 with a message on any failure.
 )";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::cerr << "sdp-send-file: " << msg << "\nTry 'sdp-send-file --help'.\n";
-  std::exit(2);
-}
+[[noreturn]] void usage_error(const std::string& msg) { sdp::usage_error("sdp-send-file", msg); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  std::string server, key_file, file;
-  uint64_t port = 0, local_port = 0, fillers = 0;
-  for (size_t i = 0; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(a + " needs a value");
-      return args[++i];
-    };
-    try {
-      if (a == "--help" || a == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else if (a == "--server") {
-        server = value();
-      } else if (a == "--port") {
-        port = sdp::parse_size(value(), "port");
-      } else if (a == "--local-port") {
-        local_port = sdp::parse_size(value(), "local port");
-      } else if (a == "--key-file") {
-        key_file = value();
-      } else if (a == "--fillers") {
-        fillers = sdp::parse_size(value(), "fillers");
-      } else if (a.starts_with("-") || !file.empty()) {
-        usage_error("unexpected argument '" + a + "'");
-      } else {
-        file = a;
-      }
-    } catch (const std::invalid_argument& e) {
-      usage_error(e.what());
-    }
-  }
-  if (server.empty() || key_file.empty() || file.empty() || !port || port > 65535 ||
-      !local_port || local_port > 65535)
+  std::string server, key_file;
+  uint16_t port = 0, local_port = 0;
+  uint64_t fillers = 0;
+  sdp::OptionParser p("sdp-send-file", kHeader);
+  p.string("--server", "ADDR", "the server's address", server)
+      .number("--port", "N", "the server's port", port, 1, 65535)
+      .number("--local-port", "N", "the port to bind", local_port, 1, 65535)
+      .string("--key-file", "F", "the key file (sdpctl genkey)", key_file)
+      .number("--fillers", "N", "one-byte requests before FILE (default 0)", fillers, 0, 1u << 30);
+  std::vector<std::string> rest = p.parse_or_exit(args);
+  if (server.empty() || key_file.empty() || rest.size() != 1 || !port || !local_port)
     usage_error("needs --server, --port, --local-port, --key-file and FILE");
+  const std::string& file = rest[0];
   std::ifstream in(file, std::ios::binary);
   if (!in) usage_error("cannot read " + file);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -85,9 +62,8 @@ int main(int argc, char** argv) {
   try {
     sdp::Address dst = sdp::Address::parse(server, static_cast<uint16_t>(port));
     sdp::Socket sock(dst.family());
-    sock.bind(sdp::Address::parse(dst.family() == AF_INET6 ? "::" : "0.0.0.0",
-                                  static_cast<uint16_t>(local_port)));
-    sock.install_keys(dst, sdp::KeyMaterial::load(key_file), true);
+    sock.bind(sdp::Address::any(dst.family(), static_cast<uint16_t>(local_port)));
+    sock.install_keys(dst, sdp::KeyMaterial::load(key_file), sdp::Role::client);
     sock.set_receive_timeout_ms(20000);
     std::vector<std::byte> filler{std::byte{'.'}}, buf(msg.size() + 1);
     uint64_t rpc = 0;
@@ -97,13 +73,14 @@ int main(int argc, char** argv) {
       auto m = sock.receive(buf);
       if (!m || m->error || m->rpc_id != rpc || m->length != req.size() ||
           !std::equal(req.begin(), req.end(), buf.begin())) {
-        std::cerr << "sdp-send-file: request " << i << " (rpc " << rpc << ") got no correct response\n";
+        std::cerr << "sdp-send-file: request " << i << " (rpc " << rpc
+                  << ") got no correct response\n";
         return 1;
       }
     }
-    std::printf("{\"rpc_id\":%llu,\"msg_id\":%llu,\"length\":%zu}\n",
-                static_cast<unsigned long long>(rpc), static_cast<unsigned long long>(fillers),
-                msg.size());
+    sdp::JsonObject j;
+    j.num("rpc_id", rpc).num("msg_id", fillers).num("length", msg.size());
+    std::puts(j.str().c_str());
   } catch (const std::exception& e) {
     std::cerr << "sdp-send-file: " << e.what() << "\n";
     return 1;

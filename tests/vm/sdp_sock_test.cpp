@@ -33,8 +33,10 @@
 #include <string>
 #include <vector>
 
+#include "json.h"
 #include "sdp_codec.h"
 #include "sdp_socket.h"
+#include "unique_fd.h"
 
 namespace {
 
@@ -52,14 +54,14 @@ int bindloop(const sdp::Address& a, const char* seconds) {
   auto end = deadline(seconds);
   unsigned long long binds = 0, busy = 0;
   while (Clock::now() < end) {
-    int fd = ::socket(a.family(), SOCK_DGRAM, sdp::ip_protocol());
-    if (fd < 0) {
+    sdp::UniqueFd fd(::socket(a.family(), SOCK_DGRAM, sdp::ip_protocol()));
+    if (!fd) {
       std::perror("socket");
       return 1;
     }
-    if (::bind(fd, a.sa(), a.length) == 0) {
+    if (::bind(fd.get(), a.sa(), a.length) == 0) {
       binds++;
-      pollfd p{fd, POLLIN, 0};
+      pollfd p{fd.get(), POLLIN, 0};
       ::poll(&p, 1, binds % 4 ? 0 : 1);
     } else if (errno == EADDRINUSE) {
       busy++;
@@ -67,15 +69,15 @@ int bindloop(const sdp::Address& a, const char* seconds) {
       std::perror("bind");
       return 1;
     }
-    ::close(fd);
   }
-  std::printf("{\"binds\":%llu,\"busy\":%llu}\n", binds, busy);
+  std::puts(sdp::JsonObject().num("binds", binds).num("busy", busy).str().c_str());
   return 0;
 }
 
 int flood(const sdp::Address& dst, const char* seconds) {
-  int fd = ::socket(dst.family(), SOCK_RAW, sdp::ip_protocol());
-  if (fd < 0) {
+  sdp::UniqueFd raw(::socket(dst.family(), SOCK_RAW, sdp::ip_protocol()));
+  int fd = raw.get();
+  if (!raw) {
     std::perror("socket(SOCK_RAW)");
     return 1;
   }
@@ -107,19 +109,18 @@ int flood(const sdp::Address& dst, const char* seconds) {
     }
     sent++;
   }
-  std::printf("{\"sent\":%llu}\n", sent);
+  std::puts(sdp::JsonObject().num("sent", sent).str().c_str());
   return 0;
 }
 
 int bind_once(const sdp::Address& a) {
-  int fd = ::socket(a.family(), SOCK_DGRAM, sdp::ip_protocol());
-  if (fd < 0) {
+  sdp::UniqueFd fd(::socket(a.family(), SOCK_DGRAM, sdp::ip_protocol()));
+  if (!fd) {
     std::perror("socket");
     return 1;
   }
-  int err = ::bind(fd, a.sa(), a.length) ? errno : 0;
-  std::printf("{\"errno\":%d}\n", err);
-  ::close(fd);
+  int err = ::bind(fd.get(), a.sa(), a.length) ? errno : 0;
+  std::puts(sdp::JsonObject().num("errno", err).str().c_str());
   return 0;
 }
 
@@ -129,7 +130,11 @@ int hold(const sdp::Address& a, const char* seconds) {
   std::fflush(stdout);
   ::sleep(static_cast<unsigned>(std::atoi(seconds)));
   auto st = s.stats();
-  std::printf("{\"ready_msgs\":%u,\"server_rpcs\":%u}\n", st.ready_msgs, st.server_rpcs);
+  std::puts(sdp::JsonObject()
+                .num("ready_msgs", st.ready_msgs)
+                .num("server_rpcs", st.server_rpcs)
+                .str()
+                .c_str());
   return 0;
 }
 
@@ -155,7 +160,8 @@ int keys(int family) {
   for (uint16_t i = 0; i < 100; i++)
     if (set(i % 2 ? SDP_RX_KEY : SDP_TX_KEY, peer(static_cast<uint16_t>(7001 + i)), 0x11) == EINVAL) refused++;
   auto st = s.stats();
-  std::printf("{\"refused\":%u,\"keyed_peers\":%u}\n", refused, st.keyed_peers);
+  std::puts(
+      sdp::JsonObject().num("refused", refused).num("keyed_peers", st.keyed_peers).str().c_str());
   return 0;
 }
 

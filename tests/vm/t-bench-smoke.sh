@@ -15,19 +15,13 @@
 . "$(dirname "$0")/sdp-lib.sh"
 need_vm
 need_root
-need_cmd python3 ss od
+need_cmd python3 ss
 PROTOS=sdp,sdp-aes128,sdp-aes256,ktls-aes128,ktls-aes256,ktls13-aes128,ktls13-aes256,tcp,udp
 SIZES=64,16K,1M
 KD=$(mktemp -d)
-rnd() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-keyfile() { # keyfile FILE BITS
-  { echo "cipher aes-gcm-$2"; echo "epoch 1"
-    echo "client-to-server $(rnd $(($2 / 8))) $(rnd 4)"
-    echo "server-to-client $(rnd $(($2 / 8))) $(rnd 4)"; } >"$1"
-}
-keyfile "$KD/a128" 128
-keyfile "$KD/a256" 256
-keyfile "$KD/b128" 128
+new_keyfile "$KD/a128" aes-gcm-128
+new_keyfile "$KD/a256" aes-gcm-256
+new_keyfile "$KD/b128" aes-gcm-128
 
 _tcp_listening() { [[ -n $(in_a ss -Hltn "sport = :$1") ]]; }
 start_bench_server() { # start_bench_server PORT ARGS...

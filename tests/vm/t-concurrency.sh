@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 1000 concurrent RPCs on one client socket, and 8 client sockets in parallel
 # threads; every RPC completes exactly once with the right content.
-# With SDP_TEST_CIPHER (t-concurrency-aes128.sh) the one-socket part runs
+# With SDP_TEST_CIPHER (the t-concurrency-aes128 variant of run-all.sh) the one-socket part runs
 # encrypted; the 8-socket part stays plaintext: sdp-echo --sockets shares
 # one key file, which would repeat nonces across sockets.
 # vm/run: --cpus 2 --memory 2G

@@ -13,38 +13,20 @@ sdp_load
 netns_pair_up
 KD=$(mktemp -d)
 
-# capture_start PCAP / capture_stop: tcpdump on the client's veth end.
-capture_start() {
-  ip netns exec "$NS_B" tcpdump -i "$VETH_B" -w "$1" -U -s 0 --immediate-mode >/dev/null 2>&1 &
-  tcpd=$!
-  # tcpdump writes its file header before it captures: ping until a packet
-  # shows up in the file.
-  wait_for 30 _captured "$1"
-}
-_captured() {
-  ip netns exec "$NS_B" busybox ping -c1 -W1 "$IP4_A" >/dev/null 2>&1
-  (($(stat -c %s "$1") > 100))
-}
-capture_stop() {
-  sleep 0.5
-  kill "$tcpd"
-  wait "$tcpd" || true
-}
-
-
 for cipher in aes-gcm-128 aes-gcm-256; do
   for fam in 4 6; do
     # A fresh key per client socket: message ids restart at 0 per socket.
-    new_keyfile "$KD/$cipher" "$cipher"
+    key=$KD/$cipher-$fam.key
+    new_keyfile "$key" "$cipher"
     if [[ $fam == 4 ]]; then dst=$IP4_A; peer=$IP4_B:40000; six=()
     else dst=$IP6_A; peer=[$IP6_B]:40000; six=(-6); fi
-    start_echo_server "$NS_A" --port 5000 "${six[@]}" --key-file "$KD/$cipher" --peer "$peer"
+    start_echo_server "$NS_A" --port 5000 "${six[@]}" --key-file "$key" --peer "$peer"
     pcap=$KD/cap-$cipher-$fam.pcap
-    capture_start "$pcap"
+    sdp_capture_start "$pcap" lossy
     out=$(in_b "$SDP_ECHO" client --server "$dst" --port 5000 --local-port 40000 \
-      --key-file "$KD/$cipher" --sizes 1,100,1400,1500,64K,1M --count 30) ||
+      --key-file "$key" --sizes 1,100,1400,1500,64K,1M --count 30) ||
       fail "$cipher IPv$fam encrypted echo failed: $out"
-    capture_stop
+    sdp_capture_stop
     stop_echo_server
     pass "$cipher IPv$fam: $out"
     # Request 2 (1400 bytes): its first 32 bytes must not be in the capture.
@@ -73,10 +55,10 @@ pass "control packets authenticated: server accepted $acks ACKs, client $grants 
 # The capture check can fail: a plaintext run shows the bytes.
 start_echo_server "$NS_A" --port 5001
 pcap=$KD/plain.pcap
-capture_start "$pcap"
+sdp_capture_start "$pcap" lossy
 in_b "$SDP_ECHO" client --server "$IP4_A" --port 5001 --sizes 100 --count 4 >/dev/null ||
   fail "plaintext echo failed"
-capture_stop
+sdp_capture_stop
 stop_echo_server
 od -An -tx1 -v "$pcap" | tr -d ' \n' | grep -c "$("$SDP_ECHO" pattern 2 32)" >/dev/null ||
   fail "the plaintext check does not see plaintext in a plaintext run"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Echo RPCs between two netns over veth, IPv4 and IPv6, 1 B .. 1 MiB, byte-exact.
-# With SDP_TEST_CIPHER=aes-gcm-128|aes-gcm-256 (t-echo-aes*.sh) all encrypted.
+# With SDP_TEST_CIPHER=aes-gcm-128|aes-gcm-256 (the t-echo-aes* variants of run-all.sh) all encrypted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"
 need_vm

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loss 5%, reordering 10%, duplication 2% on the veth (both directions):
 # every RPC completes exactly once, content intact, no duplicate request.
-# With SDP_TEST_CIPHER=aes-gcm-128|aes-gcm-256 (t-netem-aes*.sh) all encrypted.
+# With SDP_TEST_CIPHER=aes-gcm-128|aes-gcm-256 (the t-netem-aes* variants of run-all.sh) all encrypted.
 # vm/run: --timeout 900
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sdp-lib.sh"

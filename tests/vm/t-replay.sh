@@ -25,13 +25,13 @@
 . "$(dirname "$0")/replay-lib.sh"
 need_vm
 need_root
-need_cmd tcpdump od
+need_cmd tcpdump
 need_file "$SDP_REPLAY"
 sdp_load
 netns_pair_up
 KD=$(mktemp -d)
-rkeyfile "$KD/k" 1
-rkeyfile "$KD/k2" 1
+new_keyfile "$KD/k" aes-gcm-128 1
+new_keyfile "$KD/k2" aes-gcm-128 1
 PCAP=$KD/cap.pcap
 COUNT=120
 
@@ -41,13 +41,13 @@ start_echo_server "$NS_A" --port 5000 --key-file "$KD/k" --peer "$IP4_B:40000"
 SERVER_PID=$ECHO_PID
 on_exit "kill -CONT $SERVER_PID 2>/dev/null || true"
 
-rcapture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 in_b "$SDP_ECHO" client --server "$IP4_A" --port 5000 --local-port 40000 --key-file "$KD/k" \
   --sizes 100,1400,64K,200K --count $COUNT >"$KD/client.out" 2>"$KD/client.err" &
 CLIENT=$!
 stop_at 12
 sleep 1
-rcapture_stop
+sdp_capture_stop
 kill -0 "$CLIENT" 2>/dev/null || fail "the client finished before the server stopped: $(cat "$KD/client.out")"
 "$SDP_REPLAY" list "$PCAP" >"$KD/list" || fail "sdp-replay list failed"
 note "captured: $(grep -o '"src":"[0-9.]*","dst":"[0-9.]*","type":"[A-Z_]*"' "$KD/list" |
@@ -104,13 +104,13 @@ reqs=$(json_field "$(cat "$ECHO_OUT")" requests)
 for k in replay ctrl_replay old_rpc; do note "server drop_$k total: $(sdp_stat "$NS_A" drop_$k)"; done
 
 # (e) IPv6: a finished session over IPv6, replayed as-is and shuffled.
-rkeyfile "$KD/k6" 1
+new_keyfile "$KD/k6" aes-gcm-128 1
 start_echo_server "$NS_A" --port 5002 -6 --key-file "$KD/k6" --peer "[$IP6_B]:40001"
 PCAP=$KD/cap6.pcap
-rcapture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 out=$(in_b "$SDP_ECHO" client --server "$IP6_A" --port 5002 --local-port 40001 --key-file "$KD/k6" \
   --sizes 100,1400,64K --count 9) || fail "IPv6 echo failed: $out"
-rcapture_stop
+sdp_capture_stop
 replay6() {
   inject "$NS_B" "$NS_A" "$@"
   if (expect_all_dropped "$1" &&

@@ -34,20 +34,20 @@
 . "$(dirname "$0")/replay-lib.sh"
 need_vm
 need_root
-need_cmd tcpdump od tc
+need_cmd tcpdump tc
 need_file "$SDP_REPLAY"
 need_module sch_netem
 sdp_load
 netns_pair_up
 KD=$(mktemp -d)
-rkeyfile "$KD/k" 1
+new_keyfile "$KD/k" aes-gcm-128 1
 PCAP=$KD/cap.pcap
 COUNT=120
 
 start_echo_server "$NS_A" --port 5000 --key-file "$KD/k" --peer "$IP4_B:40000"
 SERVER_PID=$ECHO_PID
 on_exit "kill -CONT $SERVER_PID 2>/dev/null || true"
-rcapture_start "$PCAP"
+sdp_capture_start "$PCAP" lossy
 
 # The session, port 40000. Its first request is lost with everything else
 # for 0.3 s: the client's probe then reaches a server that has no such RPC
@@ -67,7 +67,7 @@ sleep 1.5
 in_a tc qdisc del dev "$VETH_A" root
 in_b tc qdisc del dev "$VETH_B" root
 sleep 0.5
-rcapture_stop
+sdp_capture_stop
 note "[${SECONDS}s] capture done"
 kill -0 "$CLIENT" 2>/dev/null || fail "the client finished before the server stopped: $(cat "$KD/client.out")"
 

@@ -93,18 +93,21 @@ int inet_socket(int family, int type) {
 
 void set_nodelay(int fd) {
   int one = 1;
-  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) die(errno, "setsockopt(TCP_NODELAY)");
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+    die(errno, "setsockopt(TCP_NODELAY)");
 }
 
 void set_receive_timeout(int fd, int seconds) {
   timeval tv{seconds, 0};
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) die(errno, "setsockopt(SO_RCVTIMEO)");
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+    die(errno, "setsockopt(SO_RCVTIMEO)");
 }
 
 Address peer_of(int fd) {
   Address a;
   socklen_t len = sizeof(a.storage);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a.storage), &len) < 0) die(errno, "getpeername");
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a.storage), &len) < 0)
+    die(errno, "getpeername");
   a.length = len;
   auto* s6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
   if (a.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
@@ -119,12 +122,17 @@ Address peer_of(int fd) {
   return a;
 }
 
-const char* cipher_name(uint16_t c) { return c == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128"; }
+const char* cipher_name(uint16_t c) {
+  return c == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
+}
 
 void set_tls_ulp(int fd) {
   if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0) return;
   int err = errno;
-  if (err == ENOENT) die(err, "setsockopt(TCP_ULP, \"tls\"): tls.ko not loaded and not loadable (modprobe tls)");
+  if (err == ENOENT)
+    die(err,
+        "setsockopt(TCP_ULP, \"tls\"): tls.ko not loaded and not loadable "
+        "(modprobe tls)");
   die(err, "setsockopt(TCP_ULP, \"tls\")");
 }
 
@@ -139,8 +147,8 @@ void set_tls_key(int fd, int dir, uint16_t cipher, int minor, std::span<const ui
     fill_tls(t.u.g128, version, TLS_CIPHER_AES_GCM_128, key, salt, iv);
     t.len = sizeof(t.u.g128);
   }
-  std::string what = std::string("setsockopt(SOL_TLS, ") + (dir == TLS_TX ? "TLS_TX" : "TLS_RX") + ", " +
-                     cipher_name(cipher) + ", TLS 1." + std::to_string(minor) + ")";
+  std::string what = std::string("setsockopt(SOL_TLS, ") + (dir == TLS_TX ? "TLS_TX" : "TLS_RX") +
+                     ", " + cipher_name(cipher) + ", TLS 1." + std::to_string(minor) + ")";
   if (setsockopt(fd, SOL_TLS, dir, &t.u, t.len) < 0) die(errno, what);
   if (dir == TLS_RX && minor == 3) {
     // TLS 1.3: let the kernel decrypt straight into the user buffer (6.0+).
@@ -155,11 +163,13 @@ uint64_t tls_record_count(int fd, int dir, uint16_t cipher, int minor) {
   socklen_t len = cipher == SDP_CIPHER_AES_GCM_256 ? sizeof(t.u.g256) : sizeof(t.u.g128);
   if (getsockopt(fd, SOL_TLS, dir, &t.u, &len) < 0)
     die(errno, dir == TLS_TX ? "getsockopt(SOL_TLS, TLS_TX)" : "getsockopt(SOL_TLS, TLS_RX)");
-  uint16_t want_type = cipher == SDP_CIPHER_AES_GCM_256 ? TLS_CIPHER_AES_GCM_256 : TLS_CIPHER_AES_GCM_128;
+  uint16_t want_type =
+      cipher == SDP_CIPHER_AES_GCM_256 ? TLS_CIPHER_AES_GCM_256 : TLS_CIPHER_AES_GCM_128;
   uint16_t want_version = minor == 3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
   if (t.u.g128.info.cipher_type != want_type || t.u.g128.info.version != want_version)
-    throw std::runtime_error("kTLS: the socket reports cipher " + std::to_string(t.u.g128.info.cipher_type) +
-                             ", version " + std::to_string(t.u.g128.info.version) + ", not " +
+    throw std::runtime_error("kTLS: the socket reports cipher " +
+                             std::to_string(t.u.g128.info.cipher_type) + ", version " +
+                             std::to_string(t.u.g128.info.version) + ", not " +
                              cipher_name(cipher) + " TLS 1." + std::to_string(minor));
   const uint8_t* seq = cipher == SDP_CIPHER_AES_GCM_256 ? t.u.g256.rec_seq : t.u.g128.rec_seq;
   uint64_t records = 0;
@@ -169,8 +179,9 @@ uint64_t tls_record_count(int fd, int dir, uint16_t cipher, int minor) {
 
 void KeyRing::add(const std::string& path) {
   auto km = KeyMaterial::load(path);
-  if (!by_cipher_.emplace(km.cipher, km).second)
-    throw std::invalid_argument("two --key-file with cipher " + std::string(cipher_name(km.cipher)));
+  uint16_t cipher = km.cipher;
+  if (!by_cipher_.emplace(cipher, std::move(km)).second)
+    throw std::invalid_argument("two --key-file with cipher " + std::string(cipher_name(cipher)));
 }
 
 const KeyMaterial* KeyRing::find(uint16_t cipher) const {

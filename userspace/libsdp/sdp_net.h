@@ -16,8 +16,10 @@
 namespace sdp {
 
 // Reads exactly n bytes; false on EOF before the first byte or later.
-// A receive timeout (SO_RCVTIMEO) throws std::runtime_error naming `timeout_what`.
-bool read_all(int fd, void* p, size_t n, const char* timeout_what = "no data within the receive timeout");
+// A receive timeout (SO_RCVTIMEO) throws std::runtime_error naming
+// `timeout_what`.
+bool read_all(int fd, void* p, size_t n,
+              const char* timeout_what = "no data within the receive timeout");
 void writev_all(int fd, iovec* iov, int n);
 void write_all(int fd, const void* p, size_t n);
 
@@ -30,7 +32,8 @@ Address peer_of(int fd);
 
 const char* cipher_name(uint16_t sdp_cipher);  // "aes-gcm-128", "aes-gcm-256"
 
-// setsockopt(TCP_ULP, "tls"); says "tls.ko not loaded" when that is why it fails.
+// setsockopt(TCP_ULP, "tls"); says "tls.ko not loaded" when that is why it
+// fails.
 void set_tls_ulp(int fd);
 // One direction of kTLS (dir TLS_TX or TLS_RX), TLS 1.`minor` (2 or 3),
 // SDP_CIPHER_AES_GCM_128/256 with that direction's key and 4-byte salt;

@@ -49,6 +49,12 @@ Address Address::parse(std::string_view host, uint16_t port) {
   return a;
 }
 
+Address Address::any(int family, uint16_t port) {
+  if (family != AF_INET && family != AF_INET6)
+    throw std::invalid_argument("Address::any: family must be AF_INET or AF_INET6");
+  return parse(family == AF_INET6 ? "::" : "0.0.0.0", port);
+}
+
 uint16_t Address::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
   return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
@@ -80,6 +86,7 @@ namespace {
 std::vector<uint8_t> parse_hex(const std::string& h, const std::string& what) {
   if (h.size() % 2) throw std::runtime_error(what + ": odd number of hex digits");
   std::vector<uint8_t> out;
+  out.reserve(h.size() / 2);  // no reallocation leaves key bytes behind
   for (size_t i = 0; i < h.size(); i += 2) {
     auto nib = [&](char c) -> int {
       if (c >= '0' && c <= '9') return c - '0';
@@ -94,22 +101,93 @@ std::vector<uint8_t> parse_hex(const std::string& h, const std::string& what) {
 
 }  // namespace
 
+KeyMaterial::KeyMaterial(KeyMaterial&& o) noexcept
+    : cipher(o.cipher),
+      epoch(o.epoch),
+      c2s_key(std::move(o.c2s_key)),
+      c2s_salt(std::move(o.c2s_salt)),
+      s2c_key(std::move(o.s2c_key)),
+      s2c_salt(std::move(o.s2c_salt)) {
+  o.wipe();
+}
+
+KeyMaterial& KeyMaterial::operator=(KeyMaterial&& o) noexcept {
+  if (this != &o) {
+    wipe();
+    cipher = o.cipher;
+    epoch = o.epoch;
+    c2s_key = std::move(o.c2s_key);
+    c2s_salt = std::move(o.c2s_salt);
+    s2c_key = std::move(o.s2c_key);
+    s2c_salt = std::move(o.s2c_salt);
+    o.wipe();
+  }
+  return *this;
+}
+
+KeyMaterial::~KeyMaterial() { wipe(); }
+
+void KeyMaterial::wipe() noexcept {
+  for (auto* v : {&c2s_key, &c2s_salt, &s2c_key, &s2c_salt}) {
+    if (!v->empty()) OPENSSL_cleanse(v->data(), v->size());
+    v->clear();
+  }
+}
+
+KeyMaterial KeyMaterial::clone() const {
+  KeyMaterial k;
+  k.cipher = cipher;
+  k.epoch = epoch;
+  k.c2s_key = c2s_key;
+  k.c2s_salt = c2s_salt;
+  k.s2c_key = s2c_key;
+  k.s2c_salt = s2c_salt;
+  return k;
+}
+
+namespace {
+
+std::string hex(std::span<const uint8_t> b);
+
+// Wipes a string that held key text.
+void cleanse(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace
+
+std::string KeyMaterial::format(const KeyMaterial& km) {
+  const char* name = km.cipher == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128";
+  return std::string("cipher ") + name + "\nepoch " + std::to_string(km.epoch) +
+         "\nclient-to-server " + hex(km.c2s_key) + " " + hex(km.c2s_salt) + "\nserver-to-client " +
+         hex(km.s2c_key) + " " + hex(km.s2c_salt) + "\n";
+}
+
 KeyMaterial KeyMaterial::load(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error("cannot read key file " + path);
   KeyMaterial km;
   std::string line;
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { cleanse(s); }
+  } wipe_line{line};
   for (int n = 1; std::getline(f, line); n++) {
     auto hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
     std::istringstream in(line);
     std::string word, a, b;
+    Wipe wipe_a{a}, wipe_b{b};
     if (!(in >> word)) continue;
     std::string where = path + ":" + std::to_string(n);
     if (word == "cipher" && in >> a) {
-      if (a == "aes-gcm-128") km.cipher = SDP_CIPHER_AES_GCM_128;
-      else if (a == "aes-gcm-256") km.cipher = SDP_CIPHER_AES_GCM_256;
-      else throw std::runtime_error(where + ": unknown cipher '" + a + "'");
+      if (a == "aes-gcm-128")
+        km.cipher = SDP_CIPHER_AES_GCM_128;
+      else if (a == "aes-gcm-256")
+        km.cipher = SDP_CIPHER_AES_GCM_256;
+      else
+        throw std::runtime_error(where + ": unknown cipher '" + a + "'");
     } else if (word == "epoch" && in >> a) {
       int e = std::atoi(a.c_str());
       if (e < 1 || e > 255) throw std::runtime_error(where + ": epoch must be 1..255");
@@ -117,10 +195,10 @@ KeyMaterial KeyMaterial::load(const std::string& path) {
     } else if ((word == "client-to-server" || word == "server-to-client") && in >> a >> b) {
       auto key = parse_hex(a, where), salt = parse_hex(b, where);
       if (salt.size() != 4) throw std::runtime_error(where + ": salt must be 4 bytes");
-      (word == "client-to-server" ? km.c2s_key : km.s2c_key) = key;
-      (word == "client-to-server" ? km.c2s_salt : km.s2c_salt) = salt;
+      (word == "client-to-server" ? km.c2s_key : km.s2c_key) = std::move(key);
+      (word == "client-to-server" ? km.c2s_salt : km.s2c_salt) = std::move(salt);
     } else {
-      throw std::runtime_error(where + ": cannot parse '" + line + "'");
+      throw std::runtime_error(where + ": cannot parse '" + word + " ...'");
     }
   }
   size_t want = km.cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
@@ -137,9 +215,9 @@ int ip_protocol() {
   return IPPROTO_SDP;
 }
 
-Socket::Socket(int family) : family_(family) {
-  fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, ip_protocol());
-  if (fd_ < 0) {
+Socket::Socket(int family)
+    : fd_(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, ip_protocol())), family_(family) {
+  if (!fd_) {
     if (errno == EPROTONOSUPPORT || errno == ESOCKTNOSUPPORT)
       throw std::system_error(errno, std::generic_category(),
                               "socket(IPPROTO_SDP): is the sdp module loaded? (sdpctl load)");
@@ -147,30 +225,15 @@ Socket::Socket(int family) : family_(family) {
   }
 }
 
-Socket::Socket(Socket&& other) noexcept : fd_(other.fd_), family_(other.family_) { other.fd_ = -1; }
-
-Socket& Socket::operator=(Socket&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    family_ = other.family_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-Socket::~Socket() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 void Socket::bind(const Address& local) {
-  if (::bind(fd_, local.sa(), local.length) < 0) throw_errno("bind");
+  if (::bind(fd_.get(), local.sa(), local.length) < 0) throw_errno("bind");
 }
 
 uint16_t Socket::local_port() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
-  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) < 0) throw_errno("getsockname");
+  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) < 0)
+    throw_errno("getsockname");
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
@@ -206,7 +269,7 @@ uint64_t Socket::send_request(const Address& server, std::span<const std::byte> 
   sdp_send_info info{};
   info.cookie = cookie;
   info.id_out = reinterpret_cast<uintptr_t>(&id);
-  if (send_with_info(fd_, &server, data, info) < 0) throw_errno("sendmsg(request)");
+  if (send_with_info(fd_.get(), &server, data, info) < 0) throw_errno("sendmsg(request)");
   return id;
 }
 
@@ -214,10 +277,20 @@ void Socket::send_response(const Address& client, uint64_t rpc_id,
                            std::span<const std::byte> data) {
   sdp_send_info info{};
   info.rpc_id = rpc_id;
-  if (send_with_info(fd_, &client, data, info) < 0) throw_errno("sendmsg(response)");
+  if (send_with_info(fd_.get(), &client, data, info) < 0) throw_errno("sendmsg(response)");
 }
 
-std::optional<Message> Socket::receive(std::span<std::byte> buf, int flags) {
+Message& Received::value() {
+  if (!msg_) throw std::system_error(err_, "recvmsg");
+  return *msg_;
+}
+
+Received::operator std::optional<Message>() && {
+  if (shut_down()) throw std::system_error(err_, "recvmsg");
+  return std::move(msg_);
+}
+
+Received Socket::receive(std::span<std::byte> buf, int flags) {
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(sdp_recv_info))] = {};
   Message m;
   iovec iov{buf.data(), buf.size()};
@@ -228,9 +301,11 @@ std::optional<Message> Socket::receive(std::span<std::byte> buf, int flags) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
-  ssize_t n = ::recvmsg(fd_, &msg, flags);
+  ssize_t n = ::recvmsg(fd_.get(), &msg, flags);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::nullopt;
+    int err = errno == EWOULDBLOCK ? EAGAIN : errno;
+    if (err == EAGAIN || err == EINTR || err == ESHUTDOWN)
+      return std::error_code(err, std::generic_category());
     throw_errno("recvmsg");
   }
   m.peer.length = msg.msg_namelen;
@@ -257,7 +332,7 @@ std::optional<Message> Socket::receive(std::span<std::byte> buf, int flags) {
 
 void Socket::set_receive_timeout_ms(int ms) {
   timeval tv{ms / 1000, (ms % 1000) * 1000};
-  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
     throw_errno("setsockopt(SO_RCVTIMEO)");
 }
 
@@ -307,11 +382,12 @@ int mkdirs(const std::string& dir) {
 std::string claim_tx_key(const std::string& fp, const char* dir_name) {
   std::lock_guard lock(g_claims_mu);
   if (g_claims.count(fp))
-    throw std::runtime_error(
-        std::string("libsdp: refusing to install the key file's ") + dir_name +
-        " key for transmitting a second time in this process (on another socket or for another "
-        "peer): message ids restart at 0 under every installation, so both would repeat the same "
-        "nonces. Use one key file per socket (and per peer).");
+    throw std::runtime_error(std::string("libsdp: refusing to install the key file's ") + dir_name +
+                             " key for transmitting a second time in this process (on another "
+                             "socket or for another "
+                             "peer): message ids restart at 0 under every installation, so both "
+                             "would repeat the same "
+                             "nonces. Use one key file per socket (and per peer).");
   std::string dir = used_tx_keys_dir();
   if (mkdirs(dir) < 0) {
     int err = errno;
@@ -328,7 +404,8 @@ std::string claim_tx_key(const std::string& fp, const char* dir_name) {
           std::string("libsdp: the key file's ") + dir_name +
           " key was already used for transmitting (recorded in " + path +
           "): installing it again would repeat nonces. Make a fresh key file.");
-    throw std::system_error(err, std::generic_category(), "libsdp: cannot record the transmit key in " + path);
+    throw std::system_error(err, std::generic_category(),
+                            "libsdp: cannot record the transmit key in " + path);
   }
   std::string pid = "pid " + std::to_string(::getpid()) + "\n";
   ssize_t w = ::write(fd, pid.data(), pid.size());
@@ -347,7 +424,8 @@ void release_tx_key(const std::string& fp, const std::string& path) {
 std::vector<uint8_t> hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> msg) {
   std::vector<uint8_t> out(32);
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out.data(), &len) ||
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(),
+            out.data(), &len) ||
       len != out.size())
     throw std::runtime_error("libsdp: HMAC-SHA256 failed");
   return out;
@@ -361,9 +439,9 @@ std::string used_tx_keys_dir() {
 }
 
 KeyMaterial KeyMaterial::derive(std::span<const uint8_t> context) const {
-  KeyMaterial out = *this;
-  auto one = [&](const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt, const char* label,
-                 std::vector<uint8_t>& okey, std::vector<uint8_t>& osalt) {
+  KeyMaterial out = clone();
+  auto one = [&](const std::vector<uint8_t>& key, const std::vector<uint8_t>& salt,
+                 const char* label, std::vector<uint8_t>& okey, std::vector<uint8_t>& osalt) {
     std::vector<uint8_t> ikm(key);
     ikm.insert(ikm.end(), salt.begin(), salt.end());
     std::vector<uint8_t> msg(label, label + std::strlen(label) + 1);
@@ -381,12 +459,14 @@ KeyMaterial KeyMaterial::derive(std::span<const uint8_t> context) const {
   return out;
 }
 
-void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_client) {
+void Socket::install_keys(const Address& peer, const KeyMaterial& km, Role role) {
+  bool as_client = role == Role::client;
   std::string claim_fp, claim_path;
   for (bool tx : {true, false}) {
     bool c2s = tx == as_client;
     if (tx) {
-      claim_fp = tx_key_fingerprint(km.cipher, c2s ? km.c2s_key : km.s2c_key, c2s ? km.c2s_salt : km.s2c_salt);
+      claim_fp = tx_key_fingerprint(km.cipher, c2s ? km.c2s_key : km.s2c_key,
+                                    c2s ? km.c2s_salt : km.s2c_salt);
       claim_path = claim_tx_key(claim_fp, c2s ? "client-to-server" : "server-to-client");
     }
     sdp_key k{};
@@ -397,7 +477,7 @@ void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_cl
     const auto& salt = c2s ? km.c2s_salt : km.s2c_salt;
     std::memcpy(k.key, key.data(), key.size());
     std::memcpy(k.salt, salt.data(), salt.size());
-    int rc = ::setsockopt(fd_, SOL_SDP, tx ? SDP_TX_KEY : SDP_RX_KEY, &k, sizeof(k));
+    int rc = ::setsockopt(fd_.get(), SOL_SDP, tx ? SDP_TX_KEY : SDP_RX_KEY, &k, sizeof(k));
     int err = errno;
     explicit_bzero(&k, sizeof(k));
     if (rc < 0) {
@@ -411,14 +491,14 @@ void Socket::install_keys(const Address& peer, const KeyMaterial& km, bool as_cl
 
 void Socket::set_allow_plaintext(bool allow) {
   int v = allow;
-  if (::setsockopt(fd_, SOL_SDP, SDP_ALLOW_PLAINTEXT, &v, sizeof(v)) < 0)
+  if (::setsockopt(fd_.get(), SOL_SDP, SDP_ALLOW_PLAINTEXT, &v, sizeof(v)) < 0)
     throw_errno("setsockopt(SDP_ALLOW_PLAINTEXT)");
 }
 
 sdp_sock_stats Socket::stats() const {
   sdp_sock_stats st{};
   socklen_t len = sizeof(st);
-  if (::getsockopt(fd_, SOL_SDP, SDP_RPC_STATS, &st, &len) < 0)
+  if (::getsockopt(fd_.get(), SOL_SDP, SDP_RPC_STATS, &st, &len) < 0)
     throw_errno("getsockopt(SDP_RPC_STATS)");
   return st;
 }

@@ -13,26 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "options.h"
+#include "sdp_socket.h"
 #include "sdpctl_lib.h"
+#include "unique_fd.h"
 
 namespace {
 
 constexpr const char* kVersion = "sdpctl 0.1.0";
-
-// Closes an fd on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string release() {
   utsname u{};
@@ -64,7 +52,8 @@ std::vector<std::string> new_kernel_messages(int kmsg) {
 }
 
 int cmd_load(const sdpctl::Args& a) {
-  auto candidates = sdpctl::module_candidates(a.module_path, getenv("SDP_MODULE"), self_exe(), release());
+  auto candidates =
+      sdpctl::module_candidates(a.module_path, getenv("SDP_MODULE"), self_exe(), release());
   std::string path;
   for (auto& c : candidates)
     if (access(c.c_str(), R_OK) == 0) {
@@ -91,12 +80,12 @@ int cmd_load(const sdpctl::Args& a) {
     std::cerr << "sdpctl: loading a module needs root (CAP_SYS_MODULE)\n";
     return 1;
   }
-  Fd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  sdp::UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) {
     std::cerr << "sdpctl: cannot open " << path << ": " << std::strerror(errno) << "\n";
     return 1;
   }
-  Fd kmsg(open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  sdp::UniqueFd kmsg(open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (kmsg.get() >= 0) lseek(kmsg.get(), 0, SEEK_END);
   if (syscall(SYS_finit_module, file.get(), params.c_str(), 0) != 0) {
     int err = errno;
@@ -109,7 +98,8 @@ int cmd_load(const sdpctl::Args& a) {
                    "module signing or lockdown may also forbid it)\n";
       return 1;
     }
-    std::cerr << "sdpctl: the kernel refused to load " << path << ": " << std::strerror(err) << "\n";
+    std::cerr << "sdpctl: the kernel refused to load " << path << ": " << std::strerror(err)
+              << "\n";
     for (auto& m : new_kernel_messages(kmsg.get())) std::cerr << "  kernel: " << m << "\n";
     if (err == ENOEXEC)
       std::cerr << "  (built for another kernel? this one is " << release() << ")\n";
@@ -146,6 +136,25 @@ int cmd_unload() {
   return 0;
 }
 
+int cmd_genkey(const sdpctl::Args& a) {
+  std::string text, err;
+  try {
+    text = sdpctl::new_key_file_text(a.cipher, a.epoch);
+    err = sdpctl::write_key_file(a.key_file, text);
+  } catch (const std::exception& e) {
+    err = e.what();
+  }
+  explicit_bzero(text.data(), text.size());
+  if (!err.empty()) {
+    std::cerr << "sdpctl: " << err << "\n";
+    return 1;
+  }
+  std::cout << "sdpctl: wrote " << a.key_file << " ("
+            << (a.cipher == SDP_CIPHER_AES_GCM_256 ? "aes-gcm-256" : "aes-gcm-128") << ", epoch "
+            << unsigned(a.epoch) << ", mode 0600)\n";
+  return 0;
+}
+
 int cmd_status(const sdpctl::Args& a) {
   auto st = sdpctl::read_status();
   std::cout << (a.json ? sdpctl::render_json(st) : sdpctl::render_pretty(st));
@@ -158,7 +167,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = sdpctl::parse_args(args);
   if (auto* err = std::get_if<std::string>(&parsed)) {
-    std::cerr << "sdpctl: " << *err << "\nTry 'sdpctl --help'.\n";
+    sdp::usage_error("sdpctl", *err);
     return 2;
   }
   const auto& a = std::get<sdpctl::Args>(parsed);
@@ -175,6 +184,8 @@ int main(int argc, char** argv) {
       return cmd_unload();
     case sdpctl::Command::kStatus:
       return cmd_status(a);
+    case sdpctl::Command::kGenkey:
+      return cmd_genkey(a);
   }
   return 1;
 }

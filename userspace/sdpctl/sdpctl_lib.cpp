@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "sdpctl_lib.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+
+#include "json.h"
+#include "options.h"
+#include "sdp_socket.h"
+#include "unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -20,13 +33,14 @@ SYNOPSIS
     sdpctl load [--module PATH] [--dry-run] [PARAM=VALUE ...]
     sdpctl unload
     sdpctl status [--json]
+    sdpctl genkey [--cipher aes128|aes256] [--epoch N] FILE
     sdpctl help [COMMAND]
     sdpctl --version
 
 DESCRIPTION
     SDP is an encrypted, message-based datacenter RPC transport implemented
     by the kernel module sdp.ko. sdpctl loads it with parameters, unloads
-    it, and shows its state and counters. Run `sdpctl help COMMAND` for the
+    it, shows its state and counters, and writes key files. Run `sdpctl help COMMAND` for the
     details of one command. Loading and unloading need root
     (CAP_SYS_MODULE).
 
@@ -47,14 +61,9 @@ DESCRIPTION
     timeout_ms, sock_mem_bytes). If the kernel refuses, its own messages
     from the kernel log are shown. After loading, sdpctl checks that the
     module got BTF (/sys/kernel/btf/sdp), which its BPF kfuncs need.
+)";
 
-OPTIONS
-    --module PATH   the module file. Default: $SDP_MODULE, else
-                    <sdpctl dir>/../../kmod/sdp.ko (the build tree), else
-                    /lib/modules/$(uname -r)/extra/sdp.ko.
-    --dry-run       print what would be loaded, load nothing.
-
-EXIT STATUS
+constexpr std::string_view kLoadFooter = R"(EXIT STATUS
     0 loaded; 1 failed (not root, file not found, already loaded, refused).
 
 EXAMPLES
@@ -71,8 +80,9 @@ SYNOPSIS
 DESCRIPTION
     Removes the module with delete_module(2). It is refused while SDP
     sockets are open (each holds a reference); close them first.
+)";
 
-EXIT STATUS
+constexpr std::string_view kUnloadFooter = R"(EXIT STATUS
     0 unloaded; 1 failed (not root, not loaded, in use).
 )";
 
@@ -87,15 +97,94 @@ DESCRIPTION
     parameter (/sys/module/sdp/parameters) and the counters of the current
     network namespace (/proc/net/sdp_stats). --json prints one JSON object
     with the same content, for scripts.
+)";
 
-EXIT STATUS
+constexpr std::string_view kStatusFooter = R"(EXIT STATUS
     0 loaded; 3 not loaded; 1 error.
+)";
+
+constexpr std::string_view kGenkeyHelp = R"(NAME
+    sdpctl genkey - write a key file with fresh random keys
+
+SYNOPSIS
+    sdpctl genkey [--cipher aes128|aes256] [--epoch N] FILE
+
+DESCRIPTION
+    Creates FILE (mode 0600, owner only) with a client-to-server and a
+    server-to-client key and salt drawn from getrandom(2), in the format
+    libsdp reads (sdp_socket.h KeyMaterial; sdp-echo, sdp-send-file,
+    sdp-decrypt, sdp-bench and sdp-kv take it with --key-file):
+
+        cipher aes-gcm-128
+        epoch 1
+        client-to-server <32 or 64 hex digits> <8 hex digits>
+        server-to-client <32 or 64 hex digits> <8 hex digits>
+
+    FILE must not exist: a key file is never overwritten, so a key that is
+    in use is never replaced under its users. Use one key file per client
+    socket: message ids restart at 0 on every socket, so a transmit key on
+    two sockets would repeat nonces (libsdp refuses that, see
+    used-tx-keys). Keys never go on a command line.
+)";
+
+constexpr std::string_view kGenkeyFooter = R"(EXIT STATUS
+    0 written; 1 not written (FILE exists, cannot be created); 2 bad usage.
+
+EXAMPLES
+    sdpctl genkey --cipher aes256 /etc/sdp/peer-a.key
 )";
 
 bool valid_param_name(std::string_view s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// The options of command `cmd`, bound to `a`; its --help is generated from them.
+sdp::OptionParser command_parser(const std::string& cmd, Args& a) {
+  auto text = [](std::string_view v) { return std::string(v); };
+  if (cmd == "load") {
+    sdp::OptionParser p("sdpctl", text(kLoadHelp), text(kLoadFooter));
+    p.value(
+         "--module", "PATH",
+         "the module file. Default: $SDP_MODULE, else\n<sdpctl dir>/../../kmod/sdp.ko (the build "
+         "tree), else\n/lib/modules/$(uname -r)/extra/sdp.ko.",
+         [&a](const std::string& v) {
+           if (v.empty()) throw sdp::UsageError("--module needs a path");
+           a.module_path = v;
+         })
+        .flag("--dry-run", "print what would be loaded, load nothing.", a.dry_run);
+    return p;
+  }
+  if (cmd == "status") {
+    sdp::OptionParser p("sdpctl", text(kStatusHelp), text(kStatusFooter));
+    p.flag("--json", "one JSON object instead of the table", a.json);
+    return p;
+  }
+  if (cmd == "genkey") {
+    sdp::OptionParser p("sdpctl", text(kGenkeyHelp), text(kGenkeyFooter));
+    p.value("--cipher", "aes128|aes256",
+            "aes128 (AES-128-GCM, the default) or aes256\n(AES-256-GCM); aes-gcm-128 and "
+            "aes-gcm-256 also work.",
+            [&a](const std::string& c) {
+              if (c == "aes128" || c == "aes-gcm-128")
+                a.cipher = SDP_CIPHER_AES_GCM_128;
+              else if (c == "aes256" || c == "aes-gcm-256")
+                a.cipher = SDP_CIPHER_AES_GCM_256;
+              else
+                throw sdp::UsageError("unknown cipher '" + c + "' (aes128 or aes256)");
+            })
+        .value("--epoch", "N", "the key epoch, 1..255 (default 1).", [&a](const std::string& e) {
+          unsigned v = 0;
+          auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), v);
+          if (ec != std::errc() || end != e.data() + e.size() || v < 1 || v > 255)
+            throw sdp::UsageError("bad epoch '" + e + "' (1..255)");
+          a.epoch = static_cast<uint8_t>(v);
+        });
+    return p;
+  }
+  return sdp::OptionParser("sdpctl", text(kUnloadHelp), text(kUnloadFooter));  // unload
 }
 
 std::string read_line(const fs::path& p) {
@@ -109,10 +198,10 @@ std::string read_line(const fs::path& p) {
 
 std::optional<std::string> help_text(std::string_view topic) {
   if (topic.empty()) return std::string(kOverview);
-  if (topic == "load") return std::string(kLoadHelp);
-  if (topic == "unload") return std::string(kUnloadHelp);
-  if (topic == "status") return std::string(kStatusHelp);
-  return std::nullopt;
+  if (topic != "load" && topic != "unload" && topic != "status" && topic != "genkey")
+    return std::nullopt;
+  Args unused;
+  return command_parser(std::string(topic), unused).help();
 }
 
 std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv) {
@@ -136,46 +225,53 @@ std::variant<Args, std::string> parse_args(const std::vector<std::string>& argv)
     a.command = Command::kUnload;
   else if (cmd == "status")
     a.command = Command::kStatus;
+  else if (cmd == "genkey")
+    a.command = Command::kGenkey;
   else
     return "unknown command '" + cmd + "'";
 
-  for (size_t i = 1; i < argv.size(); i++) {
-    const std::string& s = argv[i];
-    if (s == "--help" || s == "-h") {
-      Args h;
-      h.help_topic = cmd;
-      return h;
-    }
-    if (a.command == Command::kLoad && s == "--module") {
-      if (i + 1 >= argv.size()) return std::string("--module needs a path");
-      a.module_path = argv[++i];
-      if (a.module_path.empty()) return std::string("--module needs a path");
-    } else if (a.command == Command::kLoad && s.rfind("--module=", 0) == 0) {
-      a.module_path = s.substr(9);
-      if (a.module_path.empty()) return std::string("--module needs a path");
-    } else if (a.command == Command::kLoad && s == "--dry-run") {
-      a.dry_run = true;
-    } else if (a.command == Command::kStatus && s == "--json") {
-      a.json = true;
-    } else if (a.command == Command::kLoad && !s.empty() && s[0] != '-') {
+  bool help = false;
+  sdp::OptionParser p = command_parser(cmd, a);
+  p.on_help(help);
+  std::vector<std::string> words;
+  try {
+    words = p.parse({argv.begin() + 1, argv.end()});
+  } catch (const sdp::UsageError& e) {
+    std::string what = e.what();
+    return what.rfind("unknown option", 0) == 0 ? what + " for " + cmd : what;
+  }
+  if (help) {
+    Args h;
+    h.help_topic = cmd;
+    return h;
+  }
+  for (const std::string& s : words) {
+    if (a.command == Command::kLoad) {
       size_t eq = s.find('=');
-      if (eq == std::string::npos)
-        return "module parameter '" + s + "' must look like NAME=VALUE";
+      if (eq == std::string::npos) return "module parameter '" + s + "' must look like NAME=VALUE";
       std::string name = s.substr(0, eq), value = s.substr(eq + 1);
       if (!valid_param_name(name))
         return "bad module parameter name '" + name + "' (letters, digits, _)";
       if (value.empty() || value.find_first_of(" \t\n\"") != std::string::npos)
         return "bad value for module parameter '" + name + "'";
       a.params.emplace_back(name, value);
+    } else if (a.command == Command::kGenkey) {
+      if (!a.key_file.empty())
+        return "genkey writes one file; got '" + a.key_file + "' and '" + s + "'";
+      a.key_file = s;
     } else {
       return "unknown option '" + s + "' for " + cmd;
     }
   }
+  if (a.command == Command::kGenkey) {
+    if (a.key_file.empty()) return std::string("genkey needs the FILE to write");
+    if (!a.cipher) a.cipher = SDP_CIPHER_AES_GCM_128;
+  }
   return a;
 }
 
-std::vector<std::string> module_candidates(const std::string& explicit_path,
-                                           const char* env_module, const std::string& exe_path,
+std::vector<std::string> module_candidates(const std::string& explicit_path, const char* env_module,
+                                           const std::string& exe_path,
                                            const std::string& release) {
   if (!explicit_path.empty()) return {explicit_path};
   std::vector<std::string> out;
@@ -220,28 +316,6 @@ std::string kmsg_message(std::string_view record) {
   return std::string(msg);
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string render_pretty(const Status& st) {
   std::ostringstream o;
   if (!st.loaded) {
@@ -270,31 +344,70 @@ std::string render_pretty(const Status& st) {
 }
 
 std::string render_json(const Status& st) {
-  std::ostringstream o;
-  o << "{\"loaded\":" << (st.loaded ? "true" : "false");
+  sdp::JsonObject o;
+  o.boolean("loaded", st.loaded);
   if (st.loaded) {
-    o << ",\"version\":\"" << json_escape(st.version) << "\",\"srcversion\":\""
-      << json_escape(st.srcversion) << "\",\"refcnt\":\"" << json_escape(st.refcnt)
-      << "\",\"kernel\":\"" << json_escape(st.kernel)
-      << "\",\"btf\":" << (st.btf ? "true" : "false") << ",\"parameters\":{";
-    bool first = true;
-    for (auto& [k, v] : st.params) {
-      o << (first ? "" : ",") << "\"" << json_escape(k) << "\":\"" << json_escape(v) << "\"";
-      first = false;
-    }
-    o << "}";
+    o.str("version", st.version).str("srcversion", st.srcversion).str("refcnt", st.refcnt);
+    o.str("kernel", st.kernel).boolean("btf", st.btf);
+    sdp::JsonObject params;
+    for (auto& [k, v] : st.params) params.str(k, v);
+    o.raw("parameters", params.str());
     if (st.stats) {
-      o << ",\"counters\":{";
-      first = true;
-      for (auto& [k, v] : st.stats->counters) {
-        o << (first ? "" : ",") << "\"" << json_escape(k) << "\":" << v;
-        first = false;
-      }
-      o << "}";
+      sdp::JsonObject counters;
+      for (auto& [k, v] : st.stats->counters) counters.num(k, v);
+      o.raw("counters", counters.str());
     }
   }
-  o << "}\n";
-  return o.str();
+  return o.str() + "\n";
+}
+
+std::string new_key_file_text(uint16_t cipher, uint8_t epoch) {
+  size_t key_len = cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
+  sdp::KeyMaterial km;
+  km.cipher = cipher;
+  km.epoch = epoch;
+  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(key_len);
+  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto* v : {&km.c2s_key, &km.c2s_salt, &km.s2c_key, &km.s2c_salt})
+    for (size_t got = 0; got < v->size();) {
+      ssize_t n = getrandom(v->data() + got, v->size() - got, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+      got += static_cast<size_t>(n);
+    }
+  return sdp::KeyMaterial::format(km);  // km wipes its keys
+}
+
+std::string write_key_file(const std::string& path, const std::string& text) {
+  sdp::UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) {
+    int err = errno;
+    if (err == EEXIST)
+      return path +
+             " already exists: a key file is never overwritten (its keys may be in use); "
+             "remove it first or choose another name";
+    return "cannot create " + path + ": " + std::strerror(err);
+  }
+  // The mode is exactly 0600 whatever the umask.
+  if (::fchmod(fd.get(), 0600) < 0)
+    return "cannot set mode 0600 on " + path + ": " + std::strerror(errno);
+  for (size_t off = 0; off < text.size();) {
+    ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string e = std::strerror(errno);
+      ::unlink(path.c_str());
+      return "cannot write " + path + ": " + e;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) < 0 || ::close(fd.release()) < 0) {
+    std::string e = std::strerror(errno);
+    ::unlink(path.c_str());
+    return "cannot write " + path + ": " + e;
+  }
+  return "";
 }
 
 Status read_status(const std::string& sysfs_root, const std::string& procfs_root) {

@@ -14,13 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include "json.h"
+#include "options.h"
 #include "sdp_args.h"
 #include "sdp_decrypt_lib.h"
 #include "sdp_record.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-decrypt - decrypt and verify the SDP messages in a packet capture
 
 SYNOPSIS
@@ -66,26 +68,11 @@ DESCRIPTION
             per record (default and maximum 16368; the sender's choice is
             the "rec_plain" of sdp-decrypt --json).
 
-OPTIONS
-    --key-file FILE  keys of one peer (format: libsdp sdp_socket.h
-                     KeyMaterial: cipher, epoch, client-to-server and
-                     server-to-client key and salt); repeat for more peers or
-                     epochs. Keys are never given on the command line.
-    --proto N        SDP's IP protocol number (module parameter ip_proto)
-    --json           one JSON object per line: {"type":"message",...}, with
-                     --list-nonces {"type":"nonce",...}, then
-                     {"type":"summary",...}
-    --list-nonces    print every (key, epoch, record sequence number) once, in
-                     order, and accept packets cut by the capture's snaplen:
-                     their record headers still count, their messages are
-                     reported incomplete instead of failing
-    --out-dir DIR    write each complete message's plaintext to
-                     DIR/NNNNNN-request-RPCID.bin (or -response-) instead of
-                     printing it
-    --wire           also print each message's wire stream (records) in hex
-    --quiet          no per-message lines (summary and errors only)
+    seal's options: --key-file, --c2s or --s2c, --msg-id, --rpc-id,
+    --rec-app.
+)";
 
-EXIT STATUS
+constexpr const char* kFooter = R"(EXIT STATUS
     0  every message complete and authenticated, no nonce repeat
     1  any authentication failure, inconsistent framing or header, conflicting
        retransmission, nonce repeat, or message not fully captured (each
@@ -98,17 +85,57 @@ EXAMPLES
     sdp-decrypt --key-file peer.key --list-nonces --quiet cap.pcap | wc -l
 )";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::cerr << "sdp-decrypt: " << msg << "\nTry 'sdp-decrypt --help'.\n";
-  std::exit(2);
-}
+[[noreturn]] void usage_error(const std::string& msg) { sdp::usage_error("sdp-decrypt", msg); }
 
-uint64_t number(const std::string& s, const char* what) {
-  try {
-    return sdp::parse_size(s, what);
-  } catch (const std::invalid_argument& e) {
-    usage_error(e.what());
-  }
+struct Args {
+  sdp::decrypt::Options opt;
+  std::vector<std::string> key_files;
+  std::string out_dir;
+  bool json = false, list_nonces = false, quiet = false;
+  // seal
+  bool c2s = false, s2c = false, have_id = false;
+  uint64_t msg_id = 0, rpc_id = 0, rec_plain = SDP_RECORD_PLAIN_MAX;
+};
+
+// The options of both modes (seal takes --key-file, --c2s/--s2c, --msg-id,
+// --rpc-id and --rec-app; decoding the others).
+sdp::OptionParser parser(Args& a) {
+  sdp::OptionParser p("sdp-decrypt", kHeader, kFooter);
+  p.strings(
+       "--key-file", "FILE",
+       "keys of one peer (format: libsdp sdp_socket.h\nKeyMaterial: cipher, epoch, "
+       "client-to-server and\nserver-to-client key and salt; sdpctl genkey writes one);\nrepeat "
+       "for more peers or epochs. Keys are never given\non the command line.",
+       a.key_files)
+      .number("--proto", "N", "SDP's IP protocol number (module parameter ip_proto)",
+              a.opt.ip_proto, 1, 255)
+      .flag("--json",
+            "one JSON object per line: {\"type\":\"message\",...}, with\n--list-nonces "
+            "{\"type\":\"nonce\",...}, then\n{\"type\":\"summary\",...}",
+            a.json)
+      .flag("--list-nonces",
+            "print every (key, epoch, record sequence number) once, in\norder, and accept packets "
+            "cut by the capture's snaplen:\ntheir record headers still count, their messages "
+            "are\nreported incomplete instead of failing",
+            a.list_nonces)
+      .string("--out-dir", "DIR",
+              "write each complete message's plaintext to\nDIR/NNNNNN-request-RPCID.bin (or "
+              "-response-) instead of\nprinting it",
+              a.out_dir)
+      .flag("--wire", "also print each message's wire stream (records) in hex", a.opt.keep_wire)
+      .flag("--quiet", "no per-message lines (summary and errors only)", a.quiet)
+      .flag("--c2s", "seal: the client-to-server direction (a request)", a.c2s)
+      .flag("--s2c", "seal: the server-to-client direction (a response)", a.s2c)
+      .value("--msg-id", "N", "seal: the message id",
+             [&a](const std::string& v) {
+               a.msg_id = sdp::OptionParser::number_in("--msg-id", v, 0, UINT64_MAX);
+               a.have_id = true;
+             })
+      .number("--rpc-id", "N", "seal: the RPC id the framing header carries (default 0)", a.rpc_id,
+              0, UINT64_MAX)
+      .number("--rec-app", "N", "seal: application bytes per record (default and maximum\n16368)",
+              a.rec_plain, 1, SDP_RECORD_PLAIN_MAX);
+  return p;
 }
 
 sdp::KeyMaterial load_keys(const std::string& path) {
@@ -120,38 +147,21 @@ sdp::KeyMaterial load_keys(const std::string& path) {
   }
 }
 
-int run_seal(const std::vector<std::string>& args) {
-  std::string key_file, file;
-  int dir = -1;
-  uint64_t msg_id = 0, rpc_id = 0, rec_plain = SDP_RECORD_PLAIN_MAX;
-  bool have_id = false;
-  for (size_t i = 1; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--key-file") key_file = value();
-    else if (a == "--c2s") dir = 0;
-    else if (a == "--s2c") dir = 1;
-    else if (a == "--msg-id") msg_id = number(value(), "message id"), have_id = true;
-    else if (a == "--rpc-id") rpc_id = number(value(), "rpc id");
-    else if (a == "--rec-app") rec_plain = number(value(), "record size");
-    else if (a.starts_with("-")) usage_error("unknown option '" + a + "'");
-    else if (file.empty()) file = a;
-    else usage_error("more than one message file");
-  }
-  if (key_file.empty() || dir < 0 || !have_id || file.empty())
-    usage_error("seal needs --key-file, --c2s or --s2c, --msg-id and a message file");
-  if (rec_plain == 0 || rec_plain > SDP_RECORD_PLAIN_MAX)
-    usage_error("--rec-app must be 1.." + std::to_string(SDP_RECORD_PLAIN_MAX));
+int run_seal(const Args& a, const std::vector<std::string>& files) {
+  if (files.size() > 1) usage_error("more than one message file");
+  if (a.key_files.size() != 1 || a.c2s == a.s2c || !a.have_id || files.empty())
+    usage_error("seal needs one --key-file, --c2s or --s2c, --msg-id and a message file");
+  const std::string& key_file = a.key_files[0];
+  const std::string& file = files[0];
+  int dir = a.s2c ? 1 : 0;
+  uint64_t msg_id = a.msg_id, rpc_id = a.rpc_id, rec_plain = a.rec_plain;
   std::ifstream in(file, std::ios::binary);
   if (!in) usage_error("cannot read " + file);
   std::vector<uint8_t> msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto keys = sdp::decrypt::dir_keys(load_keys(key_file), key_file);
   try {
-    auto wire = sdp::decrypt::seal_message(keys[dir], msg_id, rpc_id,
-                                           static_cast<uint32_t>(rec_plain), msg);
+    auto wire =
+        sdp::decrypt::seal_message(keys[dir], msg_id, rpc_id, static_cast<uint32_t>(rec_plain), msg);
     std::cout << sdp::decrypt::to_hex(wire) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "sdp-decrypt: seal: " << e.what() << "\n";
@@ -164,52 +174,18 @@ int run_seal(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-  if (args[0] == "seal") return run_seal(args);
-
-  sdp::decrypt::Options opt;
-  std::vector<std::string> key_files;
-  std::string pcap, out_dir;
-  bool json = false, list_nonces = false, quiet = false;
-  for (size_t i = 0; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--key-file") {
-      key_files.push_back(value());
-    } else if (a == "--proto") {
-      uint64_t p = number(value(), "protocol");
-      if (p == 0 || p > 255) usage_error("--proto must be 1..255");
-      opt.ip_proto = static_cast<int>(p);
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--list-nonces") {
-      list_nonces = true;
-    } else if (a == "--out-dir") {
-      out_dir = value();
-    } else if (a == "--wire") {
-      opt.keep_wire = true;
-    } else if (a == "--quiet") {
-      quiet = true;
-    } else if (a.starts_with("-")) {
-      usage_error("unknown option '" + a + "'");
-    } else if (pcap.empty()) {
-      pcap = a;
-    } else {
-      usage_error("more than one capture file");
-    }
-  }
-  if (pcap.empty()) usage_error("no capture file given");
+  Args a;
+  sdp::OptionParser p = parser(a);
+  std::vector<std::string> rest = p.parse_modes_or_exit(args);
+  if (!rest.empty() && rest[0] == "seal") return run_seal(a, {rest.begin() + 1, rest.end()});
+  if (a.c2s || a.s2c || a.have_id) usage_error("--c2s, --s2c and --msg-id go with seal");
+  auto& opt = a.opt;
+  const auto& key_files = a.key_files;
+  const std::string& out_dir = a.out_dir;
+  bool json = a.json, list_nonces = a.list_nonces, quiet = a.quiet;
+  if (rest.size() > 1) usage_error("more than one capture file");
+  if (rest.empty()) usage_error("no capture file given");
+  const std::string& pcap = rest[0];
   if (key_files.empty()) usage_error("no --key-file given");
   if (!out_dir.empty()) {
     struct stat sb {};
@@ -251,17 +227,15 @@ int main(int argc, char** argv) {
     std::string data = !m.complete ? "" : file.empty() ? sdp::decrypt::to_hex(m.plain) : file;
     const char* dir = m.from_server ? "response" : "request";
     if (json) {
-      std::printf(
-          "{\"type\":\"message\",\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"rpc_id\":%llu,"
-          "\"epoch\":%u,\"msg_id\":%llu,\"length\":%u,\"rec_plain\":%u,\"records\":%u,\"packets\":%llu,"
-          "\"duplicate_packets\":%llu,\"complete\":%s,\"key\":\"%s\",\"%s\":\"%s\"",
-          dir, m.src.c_str(), m.dst.c_str(), static_cast<unsigned long long>(m.rpc_id), m.epoch,
-          static_cast<unsigned long long>(m.msg_id), m.msg_len, m.rec_plain, m.records,
-          static_cast<unsigned long long>(m.packets),
-          static_cast<unsigned long long>(m.duplicate_packets), m.complete ? "true" : "false",
-          m.key_label.c_str(), file.empty() ? "plaintext_hex" : "file", data.c_str());
-      if (opt.keep_wire) std::printf(",\"wire_hex\":\"%s\"", sdp::decrypt::to_hex(m.wire).c_str());
-      std::printf("}\n");
+      sdp::JsonObject j;
+      j.str("type", "message").str("dir", dir).str("src", m.src).str("dst", m.dst);
+      j.num("rpc_id", m.rpc_id).num("epoch", m.epoch).num("msg_id", m.msg_id);
+      j.num("length", m.msg_len).num("rec_plain", m.rec_plain).num("records", m.records);
+      j.num("packets", m.packets).num("duplicate_packets", m.duplicate_packets);
+      j.boolean("complete", m.complete).str("key", m.key_label);
+      j.str(file.empty() ? "plaintext_hex" : "file", data);
+      if (opt.keep_wire) j.str("wire_hex", sdp::decrypt::to_hex(m.wire));
+      std::puts(j.str().c_str());
     } else {
       std::printf("%s %s -> %s rpc %llu epoch %u msg %llu len %u %s%s%s\n", dir, m.src.c_str(),
                   m.dst.c_str(), static_cast<unsigned long long>(m.rpc_id), m.epoch,
@@ -275,20 +249,24 @@ int main(int argc, char** argv) {
       // Record sequence numbers: message ID << 16 | index; control
       // sequence numbers (top bit set): a counter.
       bool ctrl = u.seq >> 63;
-      char what[80];
-      if (json)
-        std::snprintf(what, sizeof(what), ctrl ? "\"ctrl\":%llu" : "\"msg_id\":%llu,\"record\":%llu",
-                      static_cast<unsigned long long>(ctrl ? u.seq & ~(1ULL << 63) : u.seq >> 16),
-                      static_cast<unsigned long long>(u.seq & 0xffff));
-      else
-        std::snprintf(what, sizeof(what), ctrl ? "ctrl %llu" : "msg %llu record %llu",
-                      static_cast<unsigned long long>(ctrl ? u.seq & ~(1ULL << 63) : u.seq >> 16),
-                      static_cast<unsigned long long>(u.seq & 0xffff));
-      std::printf(json ? "{\"type\":\"nonce\",\"key\":\"%s\",\"epoch\":%u,\"seq\":\"%016llx\",%s,"
-                         "\"uses\":%llu}\n"
-                       : "nonce %s epoch %u seq %016llx %s uses %llu\n",
-                  u.key_label.c_str(), u.epoch, static_cast<unsigned long long>(u.seq), what,
-                  static_cast<unsigned long long>(u.uses));
+      uint64_t counter = u.seq & ~(1ULL << 63), msg = u.seq >> 16, rec = u.seq & 0xffff;
+      char seq[17];
+      std::snprintf(seq, sizeof(seq), "%016llx", static_cast<unsigned long long>(u.seq));
+      if (json) {
+        sdp::JsonObject j;
+        j.str("type", "nonce").str("key", u.key_label).num("epoch", u.epoch).str("seq", seq);
+        if (ctrl)
+          j.num("ctrl", counter);
+        else
+          j.num("msg_id", msg).num("record", rec);
+        j.num("uses", u.uses);
+        std::puts(j.str().c_str());
+      } else {
+        std::string what = ctrl ? "ctrl " + std::to_string(counter)
+                                : "msg " + std::to_string(msg) + " record " + std::to_string(rec);
+        std::printf("nonce %s epoch %u seq %s %s uses %llu\n", u.key_label.c_str(), u.epoch, seq,
+                    what.c_str(), static_cast<unsigned long long>(u.uses));
+      }
     }
   const auto& s = r.stats;
   const std::pair<const char*, uint64_t> fields[] = {
@@ -310,15 +288,18 @@ int main(int argc, char** argv) {
       {"control_duplicates", s.control_duplicates},
       {"errors", r.errors.size()},
   };
-  std::string sum;
-  for (const auto& [name, value] : fields)
-    sum += (sum.empty() ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
-  if (json) std::printf("{\"type\":\"summary\",%s}\n", sum.c_str());
+  sdp::JsonObject sum, line;
+  line.str("type", "summary");
+  for (const auto& [name, value] : fields) {
+    sum.num(name, value);
+    line.num(name, value);
+  }
+  if (json) std::puts(line.str().c_str());
   std::fflush(stdout);
   size_t shown = 0;
   for (const auto& e : r.errors)
     if (shown++ < 200) std::cerr << "sdp-decrypt: error: " << e << "\n";
   if (shown > 200) std::cerr << "sdp-decrypt: ... and " << shown - 200 << " more errors\n";
-  std::cerr << "sdp-decrypt: summary {" << sum << "}\n";
+  std::cerr << "sdp-decrypt: summary " << sum.str() << "\n";
   return r.errors.empty() ? 0 : 1;
 }

@@ -4,25 +4,22 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
-#include <pcap/pcap.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 
+#include "byteorder.h"
+#include "pcap_frame.h"
 #include "sdp_record.h"
 #include "sdp_wire.h"
 
 namespace sdp::decrypt {
 
 namespace {
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
 
 // The framing header at the start of record plaintexts (docs/PROTOCOL.md 6);
 // responses are the server-to-client direction.
@@ -46,13 +43,6 @@ CipherCtx new_ctx() {
   if (!c) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
   return c;
 }
-
-// Bytes between the IP header and the end of the IP payload.
-struct L4 {
-  const uint8_t* p = nullptr;
-  size_t avail = 0;  // captured
-  size_t len = 0;    // on the wire
-};
 
 }  // namespace
 
@@ -150,155 +140,93 @@ std::string Decoder::where() const { return "frame " + std::to_string(frame_no_)
 void Decoder::error(const std::string& msg) { errors_.push_back(msg); }
 
 void Decoder::read_pcap(const std::string& path) {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  std::unique_ptr<pcap_t, decltype(&pcap_close)> pc(pcap_open_offline(path.c_str(), err),
-                                                    &pcap_close);
-  if (!pc) throw std::runtime_error("cannot read " + path + ": " + err);
-  int dlt = pcap_datalink(pc.get());
-  pcap_pkthdr* h = nullptr;
-  const u_char* data = nullptr;
-  int rc;
-  while ((rc = pcap_next_ex(pc.get(), &h, &data)) == 1) add_frame(dlt, data, h->caplen, h->len);
-  if (rc == PCAP_ERROR)
-    error(path + ": pcap read error after frame " + std::to_string(frame_no_) + ": " +
-          pcap_geterr(pc.get()) + " (file cut short?)");
+  pcap::File f(path);
+  int dlt = f.linktype();
+  std::string err = f.each([&](std::span<const uint8_t> frame, size_t wire_len) {
+    add_frame(dlt, frame.data(), frame.size(), wire_len);
+  });
+  if (!err.empty())
+    error(path + ": pcap read error after frame " + std::to_string(frame_no_) + ": " + err +
+          " (file cut short?)");
 }
 
 void Decoder::add_frame(int linktype, const uint8_t* d, size_t caplen, size_t wire_len) {
   frame_no_++;
   st_.frames++;
   if (caplen > wire_len) caplen = wire_len;
-  // Link layer: where the IP header starts.
-  size_t off = 0;
-  int ethertype = -1;  // -1: take the IP version from the header
-  switch (linktype) {
-    case DLT_EN10MB:
-      if (caplen < 14) return (void)st_.other_packets++;
-      ethertype = be16(d + 12);
-      off = 14;
-      while ((ethertype == 0x8100 || ethertype == 0x88a8) && caplen >= off + 4) {
-        ethertype = be16(d + off + 2);
-        off += 4;
-      }
+  pcap::FrameResult fr = pcap::parse_frame(linktype, std::span(d, caplen), wire_len, opt_.ip_proto);
+  switch (fr.kind) {
+    case pcap::Frame::sdp:
       break;
-    case DLT_LINUX_SLL:
-      if (caplen < 16) return (void)st_.other_packets++;
-      ethertype = be16(d + 14);
-      off = 16;
-      break;
-#ifdef DLT_LINUX_SLL2
-    case DLT_LINUX_SLL2:
-      if (caplen < 20) return (void)st_.other_packets++;
-      ethertype = be16(d);
-      off = 20;
-      break;
-#endif
-    case DLT_RAW:
-#ifdef DLT_IPV4
-    case DLT_IPV4:
-    case DLT_IPV6:
-#endif
-      break;
-    default:
-      if (frame_no_ == 1)
-        error("link type " + std::to_string(linktype) +
-              " is not supported (Ethernet, Linux cooked v1/v2 and raw IP are)");
+    case pcap::Frame::malformed:
+      error(where() + fr.why);
+      return;
+    case pcap::Frame::bad_linktype:
+      if (frame_no_ == 1) error(fr.why);
+      [[fallthrough]];
+    case pcap::Frame::other:
       st_.other_packets++;
       return;
   }
-  if (caplen <= off) return (void)st_.other_packets++;
-  const uint8_t* ip = d + off;
-  size_t ipcap = caplen - off, ipwire = wire_len - off;
-  int version = ip[0] >> 4;
-  if ((ethertype == 0x0800 && version != 4) || (ethertype == 0x86dd && version != 6) ||
-      (ethertype != -1 && ethertype != 0x0800 && ethertype != 0x86dd))
-    return (void)st_.other_packets++;
-
+  const pcap::SdpPacket& pkt = fr.packet;
   FlowKey fk;
-  L4 l4;
-  if (version == 4) {
-    if (ipcap < 20) return (void)st_.other_packets++;
-    size_t ihl = (ip[0] & 15) * 4u;
-    if (ip[9] != opt_.ip_proto) return (void)st_.other_packets++;
-    if (ihl < 20 || ipcap < ihl) {
-      error(where() + "IPv4 header cut or malformed");
-      return;
-    }
-    if (be16(ip + 6) & 0x3fff) {
-      error(where() + "IPv4 fragment of an SDP packet (SDP sends with DF): not decoded");
-      return;
-    }
-    size_t tot = be16(ip + 2);
-    if (tot == 0) tot = ipwire;  // TSO super-packet captured before segmentation
-    if (tot < ihl || tot > ipwire) {
-      error(where() + "IPv4 total length " + std::to_string(tot) + " does not fit the frame");
-      return;
-    }
-    std::memcpy(fk.src.data(), ip + 12, 4);
-    std::memcpy(fk.dst.data(), ip + 16, 4);
-    l4 = {ip + ihl, std::min(ipcap, tot) - ihl, tot - ihl};
-  } else if (version == 6) {
-    if (ipcap < 40) return (void)st_.other_packets++;
-    uint8_t nh = ip[6];
-    size_t hl = 40;
-    // Hop-by-hop, routing and destination options headers may precede SDP.
-    while ((nh == 0 || nh == 43 || nh == 60) && ipcap >= hl + 8) {
-      nh = ip[hl];
-      hl += (ip[hl + 1] + 1u) * 8;
-    }
-    if (nh == 44) {
-      error(where() + "IPv6 fragment: not decoded");
-      return;
-    }
-    if (nh != opt_.ip_proto) return (void)st_.other_packets++;
-    size_t plen = be16(ip + 4);
-    if (plen == 0) plen = ipwire - 40;
-    if (40 + plen > ipwire || hl > 40 + plen || hl > ipcap) {
-      error(where() + "IPv6 payload length does not fit the frame");
-      return;
-    }
-    fk.v6 = true;
-    std::memcpy(fk.src.data(), ip + 8, 16);
-    std::memcpy(fk.dst.data(), ip + 24, 16);
-    l4 = {ip + hl, std::min(ipcap, 40 + plen) - hl, 40 + plen - hl};
-  } else {
-    return (void)st_.other_packets++;
-  }
+  fk.v6 = pkt.family == AF_INET6;
+  fk.src = pkt.src;
+  fk.dst = pkt.dst;
+  sdp_packet(fk, pkt.bytes, pkt.wire_len);
+}
 
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+  T t;
+  std::memcpy(&t, p, sizeof(t));
+  return t;
+}
+
+}  // namespace
+
+// One SDP packet: `bytes` captured of its `len` bytes. Checks the common
+// header only as far as decoding needs (version, known flags, doff): the
+// rest of a control packet is covered by its GMAC tag, and a DATA header's
+// lengths by the stream checks, which say what is wrong.
+void Decoder::sdp_packet(FlowKey fk, std::span<const uint8_t> bytes, size_t len) {
   st_.sdp_packets++;
-  bool truncated = l4.avail < l4.len;
+  bool truncated = bytes.size() < len;
   if (truncated) st_.truncated_packets++;
-  if (l4.avail < sizeof(sdp_common_hdr)) {
+  if (bytes.size() < sizeof(sdp_common_hdr)) {
     if (!truncated) error(where() + "SDP packet shorter than the common header");
     return;
   }
-  const uint8_t* p = l4.p;
-  uint8_t type = p[13];
-  unsigned hlen = sdp_hdr_len(type);
+  const uint8_t* p = bytes.data();
+  auto c = load<sdp_common_hdr>(p);
+  unsigned hlen = sdp_hdr_len(c.type);
   if (!hlen) {
-    error(where() + "unknown SDP packet type 0x" + to_hex(std::span(p + 13, 1)));
+    error(where() + "unknown SDP packet type 0x" + to_hex(std::span(&c.type, 1)));
     return;
   }
-  if ((p[8] >> 4) != SDP_VERSION || (p[9] & ~SDP_F_FLAGS_KNOWN) || (p[12] >> 4) * 4u != hlen) {
+  if ((c.vflags >> 4) != SDP_VERSION || (c.flags & ~SDP_F_FLAGS_KNOWN) ||
+      (c.doff >> 4) * 4u != hlen) {
     error(where() + "malformed SDP common header (version, flags or doff)");
     return;
   }
-  fk.sport = be16(p);
-  fk.dport = be16(p + 2);
-  fk.rpc_id = sdp_get_be64(p + 20);
-  fk.from_server = p[9] & SDP_F_FROM_SERVER;
-  if (type != SDP_PKT_DATA) {
+  fk.sport = be(c.sport);
+  fk.dport = be(c.dport);
+  fk.rpc_id = be(c.rpc_id);
+  fk.from_server = c.flags & SDP_F_FROM_SERVER;
+  if (c.type != SDP_PKT_DATA) {
     st_.control_packets++;
-    control_packet(fk, p, l4.avail, l4.len, hlen);
+    control_packet(fk, p, bytes.size(), len, hlen);
     return;
   }
   st_.data_packets++;
-  if (l4.len < hlen) {
+  if (len < hlen) {
     error(where() + "DATA packet shorter than its header");
     return;
   }
-  if (l4.avail < hlen) return;  // header cut by the snaplen: nothing to place
-  data_packet(fk, p, l4.avail, l4.len);
+  if (bytes.size() < hlen) return;  // header cut by the snaplen: nothing to place
+  data_packet(fk, p, bytes.size(), len);
 }
 
 // GMAC of a control packet: AES-GCM over an empty plaintext, nonce salt ||
@@ -311,16 +239,18 @@ static bool gmac_ok(const DirKey& k, uint64_t ctrl_seq, const std::vector<uint8_
   auto ctx = new_ctx();
   int len = 0;
   return EVP_DecryptInit_ex(ctx.get(), evp_cipher(k), nullptr, k.key.data(), iv) == 1 &&
-         EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1 &&
+         EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) ==
+             1 &&
          EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, SDP_TLS_TAG_LEN, t) == 1 &&
          EVP_DecryptFinal_ex(ctx.get(), out, &len) == 1;
 }
 
 void Decoder::control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len,
                              unsigned hlen) {
-  uint8_t epoch = p[10];
+  auto c = load<sdp_common_hdr>(p);
+  uint8_t epoch = c.epoch;
   std::string name = where() + (fk.from_server ? "server" : "client") + " control packet type 0x" +
-                     to_hex(std::span(p + 13, 1)) + " rpc " + std::to_string(fk.rpc_id);
+                     to_hex(std::span(&c.type, 1)) + " rpc " + std::to_string(fk.rpc_id);
   if (!epoch) {
     if (len != hlen) error(name + ": bytes after the header of a control packet without key");
     return;
@@ -331,13 +261,13 @@ void Decoder::control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, 
     return;
   }
   if (avail < len) return;  // cut by the snaplen (counted)
-  uint64_t cseq = sdp_get_be64(p + hlen), n = 0;
+  uint64_t cseq = be(load<sdp_ctrl_trailer>(p + hlen).ctrl_seq), n = 0;
   if (!sdp_ctrl_seq_counter(cseq, &n)) {
     error(name + ": ctrl_seq 0x" + to_hex(std::span(p + hlen, 8)) + " without its top bit");
     return;
   }
   std::vector<uint8_t> aad(p, p + hlen + SDP_CTRL_SEQ_LEN);
-  aad[16] = aad[17] = 0;  // 'check'
+  std::memset(aad.data() + offsetof(sdp_common_hdr, check), 0, sizeof(sdp_common_hdr::check));
   const uint8_t* tag = p + hlen + SDP_CTRL_SEQ_LEN;
   const DirKey* key = nullptr;
   bool any = false;
@@ -378,10 +308,10 @@ bool Decoder::covered(const Stream& s, uint64_t a, uint64_t b) const {
 }
 
 void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len) {
-  const auto* h = reinterpret_cast<const sdp_data_hdr*>(p);
-  uint32_t seq = be32(p + 4);
-  uint8_t epoch = h->common.epoch;
-  uint32_t msg_len = be32(p + 28), rec_plain = be16(p + 36);
+  auto h = load<sdp_data_hdr>(p);
+  uint32_t seq = be(h.common.seq);
+  uint8_t epoch = h.common.epoch;
+  uint32_t msg_len = be(h.msg_len), rec_plain = be(h.rec_plain);
   auto [it, fresh] = index_.try_emplace(fk, streams_.size());
   if (fresh) {
     Stream s;
@@ -402,16 +332,18 @@ void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, siz
       s.broken = true;
     }
     if (!s.broken)
-      s.wire_len = rec_plain ? msg_len + uint64_t(sdp_record_count(msg_len, rec_plain)) *
-                                           SDP_RECORD_OVERHEAD
-                           : msg_len;
+      s.wire_len =
+          rec_plain ? msg_len + uint64_t(sdp_record_count(msg_len, rec_plain)) * SDP_RECORD_OVERHEAD
+                  : msg_len;
     streams_.push_back(std::move(s));
   }
   Stream& s = streams_[it->second];
   s.packets++;
   if (s.broken) return;
   if (s.epoch != epoch || s.msg_len != msg_len || s.rec_plain != rec_plain) {
-    error(where() + "DATA header differs from earlier packets of the same message (epoch, " +
+    error(where() +
+          "DATA header differs from earlier packets of the same message "
+          "(epoch, " +
           "msg_len or record size), rpc " + std::to_string(fk.rpc_id));
     return;
   }
@@ -457,139 +389,170 @@ void Decoder::data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, siz
   s.have.emplace(a, b);
 }
 
-Result Decoder::finish() {
-  Result res;
-  auto& nonces = nonces_;
+// The message header of stream s: addresses, lengths, packet counts.
+Message Decoder::describe(const Stream& s) const {
+  Message m;
+  m.src = peer_string(s.key.src, s.key.v6, s.key.sport);
+  m.dst = peer_string(s.key.dst, s.key.v6, s.key.dport);
+  m.from_server = s.key.from_server;
+  m.rpc_id = s.key.rpc_id;
+  m.epoch = s.epoch;
+  m.msg_len = s.msg_len;
+  m.rec_plain = s.rec_plain;
+  m.packets = s.packets;
+  m.duplicate_packets = s.duplicate_packets;
+  if (s.broken) return m;
+  uint64_t got = 0;
+  for (auto& [a, b] : s.have) got += b - a;
+  m.missing_bytes = s.wire_len - got;
+  if (opt_.keep_wire) {
+    m.wire = s.buf;
+    m.wire.resize(s.wire_len);
+  }
+  return m;
+}
 
-  for (size_t si = 0; si < streams_.size(); si++) {
-    Stream& s = streams_[si];
-    Message m;
-    m.src = peer_string(s.key.src, s.key.v6, s.key.sport);
-    m.dst = peer_string(s.key.dst, s.key.v6, s.key.dport);
-    m.from_server = s.key.from_server;
-    m.rpc_id = s.key.rpc_id;
-    m.epoch = s.epoch;
-    m.msg_len = s.msg_len;
-    m.rec_plain = s.rec_plain;
-    m.packets = s.packets;
-    m.duplicate_packets = s.duplicate_packets;
-    std::string name = std::string(m.from_server ? "response" : "request") + " rpc " +
-                       std::to_string(m.rpc_id) + " " + m.src + " -> " + m.dst;
-    if (s.broken) {
-      res.messages.push_back(std::move(m));
+std::string Decoder::message_name(const Message& m) {
+  return std::string(m.from_server ? "response" : "request") + " rpc " + std::to_string(m.rpc_id) +
+         " " + m.src + " -> " + m.dst;
+}
+
+// Opens record i (whole in the capture) with the stream's key, or finds the
+// key among the candidates; the application bytes, or nullopt.
+std::optional<std::vector<uint8_t>> Decoder::open_with(const Stream& s,
+                                                       std::span<const uint8_t> rec,
+                                                       uint64_t msg_id, uint32_t i,
+                                                       const std::vector<const DirKey*>& cands,
+                                                       const DirKey*& key) const {
+  if (key) return open_record(*key, rec, msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain);
+  for (const DirKey* c : cands)
+    if (auto app = open_record(*c, rec, msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain)) {
+      key = c;
+      return app;
+    }
+  return std::nullopt;
+}
+
+// One use of record nonce `seq` under `label` by stream si: a repeat by
+// another stream is a replayed record (same tag) or a nonce repeat.
+void Decoder::note_record_nonce(const std::string& name, const std::string& label, uint8_t epoch,
+                                uint64_t seq, size_t si,
+                                std::optional<std::array<uint8_t, 16>> tag) {
+  auto [it, fresh] = nonces_.try_emplace({label, epoch, seq}, NonceSeen{si, tag});
+  if (fresh || it->second.stream == si) return;
+  it->second.uses++;
+  if (tag && it->second.tag && *tag == *it->second.tag) {
+    st_.replayed_records++;
+    return;
+  }
+  st_.nonce_repeats++;
+  char hexseq[17];
+  std::snprintf(hexseq, sizeof(hexseq), "%016llx", static_cast<unsigned long long>(seq));
+  error(name + ": nonce repeat: key " + label + " epoch " + std::to_string(epoch) +
+        " sequence number 0x" + hexseq + " already protected another message (" +
+        (tag && it->second.tag ? "different content" : "content not fully captured") + ")");
+}
+
+// Cuts stream si into records, checks each one's sequence number, opens
+// it and books its nonce; fills m (plain, msg_id, key, complete).
+void Decoder::open_records(size_t si, Message& m) {
+  const Stream& s = streams_[si];
+  std::string name = message_name(m);
+  std::vector<const DirKey*> cands;
+  for (const auto& k : keys_)
+    if (k.epoch == s.epoch && k.from_server == s.key.from_server) cands.push_back(&k);
+  const DirKey* key = nullptr;
+  m.records = sdp_record_count(s.msg_len, s.rec_plain);
+  std::optional<uint64_t> msg_id;
+  bool ok = m.missing_bytes == 0;
+  if (cands.empty()) {
+    error(name + ": no key for epoch " + std::to_string(s.epoch) + " " +
+          (m.from_server ? "server-to-client" : "client-to-server") + " (give its --key-file)");
+    ok = false;
+  }
+  if (ok) m.plain.resize(s.msg_len);
+  struct sdp_record_geom g;
+  for (uint32_t i = 0; i < m.records && sdp_record_locate(s.msg_len, s.rec_plain, i, &g); i++) {
+    st_.records++;
+    if (!covered(s, g.wire_off, g.wire_off + SDP_RECORD_PREFIX)) {
+      ok = false;
       continue;
     }
-    uint64_t got = 0;
-    for (auto& [a, b] : s.have) got += b - a;
-    m.missing_bytes = s.wire_len - got;
-    if (opt_.keep_wire) m.wire = s.buf;
-    if (m.wire.size() < s.wire_len && opt_.keep_wire) m.wire.resize(s.wire_len);
-
-    if (!s.rec_plain) {  // plaintext message
-      m.complete = m.missing_bytes == 0;
-      if (m.complete) m.plain.assign(s.buf.begin(), s.buf.begin() + s.wire_len);
-      res.messages.push_back(std::move(m));
+    const uint8_t* rec = s.buf.data() + g.wire_off;
+    uint64_t seq = get_be64(rec + SDP_TLS_HDR_LEN);
+    if ((seq & 0xffff) != i || (msg_id && seq >> SDP_REC_INDEX_BITS != *msg_id)) {
+      error(name + ": record " + std::to_string(i) + " carries sequence number 0x" +
+            to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) + ", not message " +
+            (msg_id ? std::to_string(*msg_id) : "?") + " record " + std::to_string(i));
+      ok = false;
       continue;
     }
-    std::vector<const DirKey*> cands;
-    for (const auto& k : keys_)
-      if (k.epoch == s.epoch && k.from_server == s.key.from_server) cands.push_back(&k);
-    const DirKey* key = nullptr;
-    std::string flow_label = "flow " + m.src + ">" + m.dst;
-    uint32_t nrec = sdp_record_count(s.msg_len, s.rec_plain);
-    m.records = nrec;
-    std::optional<uint64_t> msg_id;
-    bool ok = m.missing_bytes == 0;
-    if (cands.empty()) {
-      error(name + ": no key for epoch " + std::to_string(s.epoch) + " " +
-            (m.from_server ? "server-to-client" : "client-to-server") + " (give its --key-file)");
+    msg_id = seq >> SDP_REC_INDEX_BITS;
+    m.msg_id = *msg_id;
+    bool whole = covered(s, g.wire_off, g.wire_off + g.wire_len);
+    std::optional<std::vector<uint8_t>> app;
+    if (whole && !cands.empty()) {
+      app = open_with(s, std::span(rec, g.wire_len), *msg_id, i, cands, key);
+      if (!app)
+        error(name + ": record " + std::to_string(i) + " (message " + std::to_string(*msg_id) +
+              ", epoch " + std::to_string(s.epoch) +
+              ") fails authentication: wrong key, corrupted bytes, bad record header or "
+              "framing header");
+    }
+    if (app) {
+      st_.verified_records++;
+      if (ok) std::copy(app->begin(), app->end(), m.plain.begin() + g.app_off);
+    } else {
       ok = false;
     }
-    if (ok) m.plain.resize(s.msg_len);
-    struct sdp_record_geom g;
-    for (uint32_t i = 0; i < nrec && sdp_record_locate(s.msg_len, s.rec_plain, i, &g); i++) {
-      st_.records++;
-      if (!covered(s, g.wire_off, g.wire_off + SDP_RECORD_PREFIX)) {
-        ok = false;
-        continue;
-      }
-      const uint8_t* rec = s.buf.data() + g.wire_off;
-      uint64_t seq = sdp_get_be64(rec + SDP_TLS_HDR_LEN);
-      if ((seq & 0xffff) != i || (msg_id && seq >> SDP_REC_INDEX_BITS != *msg_id)) {
-        error(name + ": record " + std::to_string(i) + " carries sequence number 0x" +
-              to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) + ", not message " +
-              (msg_id ? std::to_string(*msg_id) : "?") + " record " + std::to_string(i));
-        ok = false;
-        continue;
-      }
-      msg_id = seq >> SDP_REC_INDEX_BITS;
-      m.msg_id = *msg_id;
-      bool whole = covered(s, g.wire_off, g.wire_off + g.wire_len);
-      if (whole && !cands.empty()) {
-        std::span<const uint8_t> bytes(rec, g.wire_len);
-        std::optional<std::vector<uint8_t>> app;
-        if (key) app = open_record(*key, bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain);
-        for (size_t c = 0; !app && !key && c < cands.size(); c++) {
-          app = open_record(*cands[c], bytes, *msg_id, i, s.key.rpc_id, s.msg_len, s.rec_plain);
-          if (app) key = cands[c];
-        }
-        if (!app) {
-          error(name + ": record " + std::to_string(i) + " (message " + std::to_string(*msg_id) +
-                ", epoch " + std::to_string(s.epoch) +
-                ") fails authentication: wrong key, corrupted bytes, bad record header or "
-                "framing header");
-          ok = false;
-        } else {
-          st_.verified_records++;
-          if (ok) std::copy(app->begin(), app->end(), m.plain.begin() + g.app_off);
-        }
-      } else {
-        ok = false;
-      }
-      // Nonce bookkeeping: key of the record (the one that opened it, else
-      // the only candidate, else the flow).
-      const DirKey* kl = key ? key : cands.size() == 1 ? cands[0] : nullptr;
-      std::string label = kl ? kl->label : flow_label;
-      std::optional<std::array<uint8_t, SDP_TLS_TAG_LEN>> tag;
-      if (whole) {
-        tag.emplace();
-        std::memcpy(tag->data(), rec + g.wire_len - SDP_TLS_TAG_LEN, SDP_TLS_TAG_LEN);
-      }
-      auto [nit, fresh] = nonces.try_emplace({label, s.epoch, seq}, NonceSeen{si, tag});
-      if (!fresh && nit->second.stream != si) {
-        nit->second.uses++;
-        if (tag && nit->second.tag && *tag == *nit->second.tag) {
-          st_.replayed_records++;
-        } else {
-          st_.nonce_repeats++;
-          error(name + ": nonce repeat: key " + label + " epoch " + std::to_string(s.epoch) +
-                " sequence number 0x" + to_hex(std::span(rec + SDP_TLS_HDR_LEN, 8)) +
-                " already protected another message (" +
-                (tag && nit->second.tag ? "different content" : "content not fully captured") +
-                ")");
-        }
-      }
+    // The record's key: the one that opened it, else the only candidate, else the flow.
+    const DirKey* kl = key ? key : cands.size() == 1 ? cands[0] : nullptr;
+    std::optional<std::array<uint8_t, SDP_TLS_TAG_LEN>> tag;
+    if (whole) {
+      tag.emplace();
+      std::memcpy(tag->data(), rec + g.wire_len - SDP_TLS_TAG_LEN, SDP_TLS_TAG_LEN);
     }
-    if (key) m.key_label = key->label;
-    m.complete = ok && key;
-    if (!m.complete) m.plain.clear();
-    res.messages.push_back(std::move(m));
+    note_record_nonce(name, kl ? kl->label : "flow " + m.src + ">" + m.dst, s.epoch, seq, si, tag);
   }
-  for (auto& [k, v] : nonces)
-    res.nonces.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v.uses});
-  st_.nonces = nonces.size();
-  st_.messages = res.messages.size();
-  for (auto& m : res.messages) st_.complete_messages += m.complete;
+  if (key) m.key_label = key->label;
+  m.complete = ok && key;
+  if (!m.complete) m.plain.clear();
+}
+
+// Errors for what the capture lacks: packets cut by the snaplen, bytes of
+// messages never captured.
+void Decoder::report_missing(const std::vector<Message>& messages) {
   if (st_.truncated_packets && !opt_.allow_truncated)
     error(std::to_string(st_.truncated_packets) +
           " SDP packets were cut by the capture's snaplen: capture with tcpdump -s 0 "
           "(or use --list-nonces, which copes with cut packets)");
-  for (auto& m : res.messages)
+  for (const auto& m : messages)
     if (!m.complete && !(opt_.allow_truncated && st_.truncated_packets) && m.missing_bytes)
-      error(std::string(m.from_server ? "response" : "request") + " rpc " +
-            std::to_string(m.rpc_id) + " " + m.src + " -> " + m.dst + ": " +
-            std::to_string(m.missing_bytes) + " of its " +
+      error(message_name(m) + ": " + std::to_string(m.missing_bytes) + " of its " +
             std::to_string(m.msg_len) + "-byte message's wire bytes were not captured");
+}
+
+Result Decoder::finish() {
+  Result res;
+  for (size_t si = 0; si < streams_.size(); si++) {
+    const Stream& s = streams_[si];
+    Message m = describe(s);
+    if (s.broken) {
+      // Reported when its first packet arrived.
+    } else if (!s.rec_plain) {  // plaintext message
+      m.complete = m.missing_bytes == 0;
+      if (m.complete) m.plain.assign(s.buf.begin(), s.buf.begin() + s.wire_len);
+    } else {
+      open_records(si, m);
+    }
+    res.messages.push_back(std::move(m));
+  }
+  for (auto& [k, v] : nonces_)
+    res.nonces.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v.uses});
+  st_.nonces = nonces_.size();
+  st_.messages = res.messages.size();
+  for (auto& m : res.messages) st_.complete_messages += m.complete;
+  report_missing(res.messages);
   res.errors = errors_;
   res.stats = st_;
   return res;

@@ -51,12 +51,12 @@ struct Message {
   bool from_server = false;
   uint64_t rpc_id = 0;
   uint8_t epoch = 0;
-  uint64_t msg_id = 0;       // meaningful when epoch != 0 and first_record_seen
+  uint64_t msg_id = 0;  // meaningful when epoch != 0 and first_record_seen
   uint32_t msg_len = 0;
-  uint32_t rec_plain = 0;      // 0: plaintext message
+  uint32_t rec_plain = 0;  // 0: plaintext message
   uint32_t records = 0;
-  std::string key_label;     // the key that opened it
-  bool complete = false;     // every byte captured and (with a key) authenticated
+  std::string key_label;       // the key that opened it
+  bool complete = false;       // every byte captured and (with a key) authenticated
   uint64_t missing_bytes = 0;  // wire bytes not captured
   uint64_t packets = 0, duplicate_packets = 0;
   std::vector<uint8_t> plain;  // valid when complete
@@ -76,9 +76,9 @@ struct Stats {
   uint64_t truncated_packets = 0;  // cut by the capture's snaplen
   uint64_t duplicate_packets = 0;  // every byte seen before (retransmission, duplicate)
   uint64_t records = 0, verified_records = 0;
-  uint64_t nonces = 0;             // distinct (key, epoch, seq)
-  uint64_t nonce_repeats = 0;      // a (key, nonce) used by two messages with other content
-  uint64_t replayed_records = 0;   // the same record bytes in two messages
+  uint64_t nonces = 0;            // distinct (key, epoch, seq)
+  uint64_t nonce_repeats = 0;     // a (key, nonce) used by two messages with other content
+  uint64_t replayed_records = 0;  // the same record bytes in two messages
   uint64_t messages = 0, complete_messages = 0;
   // Control packets under a key (GMAC trailer): tags verified, and the
   // same packet captured again (same ctrl_seq and tag).
@@ -87,7 +87,7 @@ struct Stats {
 
 struct Result {
   std::vector<Message> messages;
-  std::vector<NonceUse> nonces;    // sorted by key, epoch, seq
+  std::vector<NonceUse> nonces;  // sorted by key, epoch, seq
   std::vector<std::string> errors;
   Stats stats;
 };
@@ -130,9 +130,9 @@ class Decoder {
     uint64_t packets = 0, duplicate_packets = 0;
     bool broken = false;
   };
+  void sdp_packet(FlowKey fk, std::span<const uint8_t> bytes, size_t len);
   void data_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len);
-  void control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len,
-                      unsigned hlen);
+  void control_packet(const FlowKey& fk, const uint8_t* p, size_t avail, size_t len, unsigned hlen);
   // One use of a nonce: by record of message `stream`, or by a control
   // packet (stream = kControl); the tag when captured.
   static constexpr size_t kControl = SIZE_MAX;
@@ -143,6 +143,17 @@ class Decoder {
   };
   std::map<std::tuple<std::string, uint8_t, uint64_t>, NonceSeen> nonces_;
   bool covered(const Stream& s, uint64_t a, uint64_t b) const;
+  // finish(), by concern.
+  Message describe(const Stream& s) const;
+  static std::string message_name(const Message& m);
+  std::optional<std::vector<uint8_t>> open_with(const Stream& s, std::span<const uint8_t> rec,
+                                                uint64_t msg_id, uint32_t i,
+                                                const std::vector<const DirKey*>& cands,
+                                                const DirKey*& key) const;
+  void note_record_nonce(const std::string& name, const std::string& label, uint8_t epoch,
+                         uint64_t seq, size_t si, std::optional<std::array<uint8_t, 16>> tag);
+  void open_records(size_t si, Message& m);
+  void report_missing(const std::vector<Message>& messages);
   void error(const std::string& msg);
   std::string where() const;
 
@@ -155,7 +166,8 @@ class Decoder {
   uint64_t frame_no_ = 0;
 };
 
-// "10.0.0.1:5000" / "[fd77::1]:5000" for a 16-byte address (IPv4 in the first 4).
+// "10.0.0.1:5000" / "[fd77::1]:5000" for a 16-byte address (IPv4 in the first
+// 4).
 std::string peer_string(const std::array<uint8_t, 16>& a, bool v6, uint16_t port);
 std::string to_hex(std::span<const uint8_t> b);
 

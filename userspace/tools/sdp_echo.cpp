@@ -20,12 +20,15 @@
 #include <tuple>
 #include <vector>
 
+#include "json.h"
+#include "options.h"
+#include "pattern.h"
 #include "sdp_args.h"
 #include "sdp_socket.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-echo - SDP request/response echo server and checking client
 
 SYNOPSIS
@@ -54,18 +57,9 @@ DESCRIPTION
             client: send RPCs one at a time until one fails; succeed (exit 0)
             only if the failure is ETIMEDOUT. Prints the time from the last
             successful RPC to the failure ("ms_to_error").
+)";
 
-OPTIONS
-    --port N        server port (default 5000)
-    --bind ADDR     server address to bind (default any; -6 for IPv6 any)
-    -6              server: use an IPv6 socket
-    --threads N     server threads sharing the socket (default 1)
-    --key-file F    encrypt: keys from file F (format: see libsdp
-                    sdp_socket.h KeyMaterial); never give keys on argv
-    --peer A:P      server with --key-file: the client the keys are for
-                    (repeatable; IPv6 as [addr]:port)
-    --local-port N  client: bind this port (with --sockets, N, N+1, ...)
-
+constexpr const char* kFooter = R"(PATTERN
     sdp-echo pattern COOKIE LEN
             print, in hex, the request bytes the client sends for COOKIE
             (used by tests that look for plaintext in captures)
@@ -79,10 +73,7 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::cerr << "sdp-echo: " << msg << "\nTry 'sdp-echo --help'.\n";
-  std::exit(2);
-}
+[[noreturn]] void usage_error(const std::string& msg) { sdp::usage_error("sdp-echo", msg); }
 
 uint64_t parse_number(const std::string& s, const char* what) {
   try {
@@ -92,22 +83,10 @@ uint64_t parse_number(const std::string& s, const char* what) {
   }
 }
 
-std::vector<size_t> parse_sizes(const std::string& list) {
-  try {
-    return sdp::parse_size_list(list);
-  } catch (const std::invalid_argument& e) {
-    usage_error(e.what());
-  }
-}
-
 // The bytes of request `cookie`: distinct per cookie and per position.
 void fill_pattern(std::vector<std::byte>& buf, size_t len, uint64_t cookie) {
   buf.resize(len);
-  uint64_t x = cookie * 0x9E3779B97F4A7C15ULL + 1;
-  for (size_t i = 0; i < len; i++) {
-    if ((i & 7) == 0) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    buf[i] = static_cast<std::byte>(x >> (8 * (i & 7)));
-  }
+  sdp::fill_pattern(buf, cookie);
 }
 
 struct Options {
@@ -129,21 +108,22 @@ struct Options {
 
 sdp::Address parse_peer(const std::string& s) {
   size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= s.size()) usage_error("bad peer '" + s + "' (ADDR:PORT)");
+  if (colon == std::string::npos || colon + 1 >= s.size())
+    usage_error("bad peer '" + s + "' (ADDR:PORT)");
   uint64_t port = parse_number(s.substr(colon + 1), "port");
   if (!port || port > 65535) usage_error("bad port in '" + s + "'");
   return sdp::Address::parse(s.substr(0, colon), static_cast<uint16_t>(port));
 }
 
 int run_server(const Options& o) {
-  std::string host = o.bind_addr.empty() ? (o.ipv6 ? "::" : "0.0.0.0") : o.bind_addr;
-  sdp::Address local = sdp::Address::parse(host, o.port);
+  sdp::Address local = o.bind_addr.empty() ? sdp::Address::any(o.ipv6 ? AF_INET6 : AF_INET, o.port)
+                                           : sdp::Address::parse(o.bind_addr, o.port);
   sdp::Socket sock(local.family());
   // Keys before bind: no request can arrive before its key is installed.
   if (!o.key_file.empty()) {
     auto km = sdp::KeyMaterial::load(o.key_file);
     if (o.peers.empty()) usage_error("--key-file on the server needs --peer ADDR:PORT");
-    for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, false);
+    for (const auto& p : o.peers) sock.install_keys(parse_peer(p), km, sdp::Role::server);
   }
   sock.bind(local);
   sock.set_receive_timeout_ms(200);
@@ -156,8 +136,8 @@ int run_server(const Options& o) {
     std::vector<std::byte> buf(SDP_MAX_MESSAGE_LEN);
     while (!g_stop && (!o.count_set || requests < o.count)) {
       auto m = sock.receive(buf);
-      if (!m) continue;
-      if (!m->is_request) continue;
+      if (m.shut_down()) break;
+      if (!m || !m->is_request) continue;  // timeout (to check g_stop) or signal
       {
         std::lock_guard lock(mu);
         if (!seen.emplace(m->peer.to_string(), m->rpc_id).second) {
@@ -176,21 +156,21 @@ int run_server(const Options& o) {
   worker();
   g_stop = true;
   for (auto& t : threads) t.join();
-  std::printf("{\"requests\":%llu,\"duplicates\":%llu,\"bytes\":%llu}\n",
-              static_cast<unsigned long long>(requests.load()),
-              static_cast<unsigned long long>(duplicates.load()),
-              static_cast<unsigned long long>(bytes.load()));
+  sdp::JsonObject j;
+  j.num("requests", requests.load())
+      .num("duplicates", duplicates.load())
+      .num("bytes", bytes.load());
+  std::puts(j.str().c_str());
   return duplicates ? 1 : 0;
 }
 
 // Client socket, bound to --local-port (+ index) and keyed if asked.
 sdp::Socket client_sock(const Options& o, const sdp::Address& server, unsigned index) {
   sdp::Socket sock(server.family());
-  if (o.local_port) {
-    bool v6 = server.family() == AF_INET6;
-    sock.bind(sdp::Address::parse(v6 ? "::" : "0.0.0.0", static_cast<uint16_t>(o.local_port + index)));
-  }
-  if (!o.key_file.empty()) sock.install_keys(server, sdp::KeyMaterial::load(o.key_file), true);
+  if (o.local_port)
+    sock.bind(sdp::Address::any(server.family(), static_cast<uint16_t>(o.local_port + index)));
+  if (!o.key_file.empty())
+    sock.install_keys(server, sdp::KeyMaterial::load(o.key_file), sdp::Role::client);
   return sock;
 }
 
@@ -218,8 +198,11 @@ ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_
       inflight++;
     }
     auto m = sock.receive(buf);
+    if (m.interrupted()) continue;
     if (!m) {
-      std::cerr << "sdp-echo: no response within 30 s (" << inflight << " in flight)\n";
+      std::cerr << "sdp-echo: "
+                << (m.would_block() ? "no response within 30 s" : m.error().message()) << " ("
+                << inflight << " in flight)\n";
       r.failed += inflight;
       break;
     }
@@ -235,8 +218,7 @@ ClientResult client_socket(const Options& o, const sdp::Address& server, uint64_
     if (m->error) {
       r.failed++;
       if (m->error == ETIMEDOUT) r.timeouts++;
-      std::cerr << "sdp-echo: RPC " << m->rpc_id << " failed: " << std::strerror(m->error)
-                << "\n";
+      std::cerr << "sdp-echo: RPC " << m->rpc_id << " failed: " << std::strerror(m->error) << "\n";
       continue;
     }
     fill_pattern(expect, o.sizes[m->cookie % o.sizes.size()], m->cookie);
@@ -262,11 +244,15 @@ int run_until_error(const Options& o, const sdp::Address& server) {
     sock.send_request(server, req, cookie);
     auto m = sock.receive(buf);
     auto now = std::chrono::steady_clock::now();
+    if (m.shut_down()) m.value();  // throws
     if (!m) continue;
     if (m->error) {
       double ms = std::chrono::duration<double, std::milli>(now - last_ok).count();
-      std::printf("{\"completed\":%llu,\"error\":\"%s\",\"ms_to_error\":%.1f}\n",
-                  static_cast<unsigned long long>(completed), std::strerror(m->error), ms);
+      sdp::JsonObject j;
+      j.num("completed", completed)
+          .str("error", std::strerror(m->error))
+          .fixed("ms_to_error", ms, 1);
+      std::puts(j.str().c_str());
       return m->error == ETIMEDOUT ? 0 : 1;
     }
     completed++;
@@ -280,8 +266,10 @@ int run_client(const Options& o) {
   if (o.until_error) return run_until_error(o, server);
   if (!o.key_file.empty() && o.sockets > 1)
     usage_error("--key-file with --sockets " + std::to_string(o.sockets) +
-                " would install one transmit key on several sockets, whose message ids all start "
-                "at 0: every nonce would repeat. Use one key file per socket (one client per file).");
+                " would install one transmit key on several sockets, whose "
+                "message ids all start "
+                "at 0: every nonce would repeat. Use one key file per socket "
+                "(one client per file).");
   uint64_t count = o.count_set ? o.count : 100;
   uint64_t per_socket = count / o.sockets, extra = count % o.sockets;
   std::vector<ClientResult> results(o.sockets);
@@ -311,14 +299,15 @@ int run_client(const Options& o) {
     total.duplicates += r.duplicates;
     total.timeouts += r.timeouts;
   }
-  std::printf(
-      "{\"rpcs\":%llu,\"ok\":%llu,\"failed\":%llu,\"timeouts\":%llu,\"mismatched\":%llu,"
-      "\"duplicates\":%llu,\"elapsed_ms\":%.1f}\n",
-      static_cast<unsigned long long>(count), static_cast<unsigned long long>(total.ok),
-      static_cast<unsigned long long>(total.failed),
-      static_cast<unsigned long long>(total.timeouts),
-      static_cast<unsigned long long>(total.mismatched),
-      static_cast<unsigned long long>(total.duplicates), ms);
+  sdp::JsonObject j;
+  j.num("rpcs", count)
+      .num("ok", total.ok)
+      .num("failed", total.failed)
+      .num("timeouts", total.timeouts);
+  j.num("mismatched", total.mismatched)
+      .num("duplicates", total.duplicates)
+      .fixed("elapsed_ms", ms, 1);
+  std::puts(j.str().c_str());
   return total.ok == count && !total.duplicates ? 0 : 1;
 }
 
@@ -326,67 +315,58 @@ int run_client(const Options& o) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
-  }
-  std::string mode = args[0];
+  Options o;
+  std::string sizes;
+  sdp::OptionParser p("sdp-echo", kHeader, kFooter);
+  p.number("--port", "N", "server port (default 5000)", o.port, 1, 65535)
+      .string("--bind", "ADDR", "server address to bind (default any; -6 for IPv6 any)",
+              o.bind_addr)
+      .flag("-6", "server: use an IPv6 socket", o.ipv6)
+      .number("--threads", "N", "server threads sharing the socket (default 1)", o.threads, 1, 1024)
+      .string("--server", "ADDR", "client: the server's address", o.server)
+      .value("--count", "N", "server: stop after N requests; client: RPCs to send (default 100)",
+             [&](const std::string& v) {
+               o.count = sdp::OptionParser::number_in("--count", v, 0, UINT64_MAX);
+               o.count_set = true;
+             })
+      .number("--concurrency", "N", "client: RPCs in flight per socket (default 1)", o.concurrency,
+              1, 1u << 20)
+      .number("--sockets", "N", "client: sockets, one thread each (default 1)", o.sockets, 1, 1024)
+      .string("--sizes", "LIST", "client: message sizes, comma separated, suffixes K and M", sizes)
+      .string("--key-file", "F",
+              "encrypt: keys from file F (sdpctl genkey writes one;\nformat: "
+              "libsdp sdp_socket.h "
+              "KeyMaterial); never give keys on argv",
+              o.key_file)
+      .strings("--peer", "A:P",
+               "server with --key-file: the client the keys are "
+               "for\n(repeatable; IPv6 as [addr]:port)",
+               o.peers)
+      .number("--local-port", "N", "client: bind this port (with --sockets, N, N+1, ...)",
+              o.local_port, 1, 65535)
+      .flag("--until-error", "client: one RPC at a time until one fails (see above)",
+            o.until_error);
+  std::vector<std::string> rest = p.parse_modes_or_exit(args);
+  if (rest.empty()) usage_error("no mode given (server, client or pattern)");
+  std::string mode = rest[0];
   if (mode == "pattern") {
-    if (args.size() != 3) usage_error("pattern needs COOKIE LEN");
-    std::vector<std::byte> p;
-    fill_pattern(p, parse_number(args[2], "length"), parse_number(args[1], "cookie"));
-    for (std::byte b : p) std::printf("%02x", static_cast<unsigned>(b));
+    if (rest.size() != 3) usage_error("pattern needs COOKIE LEN");
+    std::vector<std::byte> pat;
+    fill_pattern(pat, parse_number(rest[2], "length"), parse_number(rest[1], "cookie"));
+    for (std::byte b : pat) std::printf("%02x", static_cast<unsigned>(b));
     std::printf("\n");
     return 0;
   }
   if (mode != "server" && mode != "client") usage_error("unknown mode '" + mode + "'");
-  Options o;
-  for (size_t i = 1; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--port") {
-      uint64_t p = parse_number(value(), "port");
-      if (p == 0 || p > 65535) usage_error("port must be 1..65535");
-      o.port = static_cast<uint16_t>(p);
-    } else if (a == "--bind") {
-      o.bind_addr = value();
-    } else if (a == "--server") {
-      o.server = value();
-    } else if (a == "-6") {
-      o.ipv6 = true;
-    } else if (a == "--count") {
-      o.count = parse_number(value(), "count");
-      o.count_set = true;
-    } else if (a == "--threads") {
-      o.threads = static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "threads")));
-    } else if (a == "--concurrency") {
-      o.concurrency =
-          static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "concurrency")));
-    } else if (a == "--sockets") {
-      o.sockets = static_cast<unsigned>(std::max<uint64_t>(1, parse_number(value(), "sockets")));
-    } else if (a == "--sizes") {
-      o.sizes = parse_sizes(value());
-      for (size_t s : o.sizes)
-        if (s > SDP_MAX_MESSAGE_LEN) usage_error("size " + std::to_string(s) + " too large");
-    } else if (a == "--key-file") {
-      o.key_file = value();
-    } else if (a == "--peer") {
-      o.peers.push_back(value());
-    } else if (a == "--local-port") {
-      uint64_t p = parse_number(value(), "port");
-      if (p == 0 || p > 65535) usage_error("--local-port must be 1..65535");
-      o.local_port = static_cast<uint16_t>(p);
-    } else if (a == "--until-error") {
-      o.until_error = true;
-    } else {
-      usage_error("unknown option '" + a + "'");
+  if (rest.size() > 1) usage_error("unexpected argument '" + rest[1] + "'");
+  if (!sizes.empty()) {
+    try {
+      o.sizes = sdp::parse_size_list(sizes);
+    } catch (const std::invalid_argument& e) {
+      usage_error(e.what());
     }
+    for (size_t s : o.sizes)
+      if (s > SDP_MAX_MESSAGE_LEN) usage_error("size " + std::to_string(s) + " too large");
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;

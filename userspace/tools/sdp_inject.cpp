@@ -18,12 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "json.h"
+#include "options.h"
 #include "sdp_codec.h"
 #include "sdp_socket.h"
+#include "unique_fd.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-inject - send malformed and forged SDP packets (raw socket)
 
 SYNOPSIS
@@ -93,7 +96,8 @@ struct Generator {
       case 4: {
         Packet p = header(SDP_PKT_ACK);
         uint8_t t;
-        do t = static_cast<uint8_t>(r64()); while (sdp_hdr_len(t));
+        do t = static_cast<uint8_t>(r64());
+        while (sdp_hdr_len(t));
         p[13] = t;
         return {p, "bad_type"};
       }
@@ -142,45 +146,19 @@ bool must_drop(const Packet& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
   std::string dst;
   uint16_t port = 0, sport = 40000;
   uint64_t count = 100000, seed = 1;
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "sdp-inject: " << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    try {
-      if (a == "--help" || a == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else if (a == "--dst") {
-        dst = value();
-      } else if (a == "--port") {
-        port = static_cast<uint16_t>(std::stoul(value()));
-      } else if (a == "--sport") {
-        sport = static_cast<uint16_t>(std::stoul(value()));
-      } else if (a == "--count") {
-        count = std::stoull(value());
-      } else if (a == "--seed") {
-        seed = std::stoull(value());
-      } else {
-        std::cerr << "sdp-inject: unknown option '" << a << "'\nTry 'sdp-inject --help'.\n";
-        return 2;
-      }
-    } catch (const std::exception&) {
-      std::cerr << "sdp-inject: bad value for " << a << "\n";
-      return 2;
-    }
-  }
-  if (dst.empty() || !port) {
-    std::cerr << "sdp-inject: --dst and --port are required\nTry 'sdp-inject --help'.\n";
-    return 2;
-  }
+  sdp::OptionParser p("sdp-inject", kHeader);
+  p.string("--dst", "ADDR", "the receiver's address (IPv4 or IPv6)", dst)
+      .number("--port", "N", "the receiver's SDP port", port, 1, 65535)
+      .number("--sport", "N", "the source port in the SDP headers (default 40000)", sport, 0, 65535)
+      .number("--count", "N", "packets to send (default 100000)", count, 0, UINT64_MAX)
+      .number("--seed", "N", "seed of the packet generator (default 1)", seed, 0, UINT64_MAX);
+  std::vector<std::string> rest = p.parse_or_exit(args);
+  if (!rest.empty()) p.fail("unexpected argument '" + rest[0] + "'");
+  if (dst.empty() || !port) p.fail("--dst and --port are required");
   sdp::Address to;
   try {
     to = sdp::Address::parse(dst, 0);
@@ -188,8 +166,9 @@ int main(int argc, char** argv) {
     std::cerr << "sdp-inject: " << e.what() << "\n";
     return 2;
   }
-  int fd = socket(to.family(), SOCK_RAW, sdp::ip_protocol());
-  if (fd < 0) {
+  sdp::UniqueFd sock(socket(to.family(), SOCK_RAW, sdp::ip_protocol()));
+  int fd = sock.get();
+  if (!sock) {
     std::perror("sdp-inject: socket(SOCK_RAW) (needs CAP_NET_RAW)");
     return 1;
   }
@@ -210,13 +189,10 @@ int main(int argc, char** argv) {
     classes[name]++;
     sent++;
   }
-  close(fd);
-  std::printf("{\"sent\":%llu,\"classes\":{", static_cast<unsigned long long>(sent));
-  bool first = true;
-  for (auto& [k, v] : classes) {
-    std::printf("%s\"%s\":%llu", first ? "" : ",", k.c_str(), static_cast<unsigned long long>(v));
-    first = false;
-  }
-  std::printf("}}\n");
+  sdp::JsonObject by_class;
+  for (auto& [k, v] : classes) by_class.num(k, v);
+  sdp::JsonObject j;
+  j.num("sent", sent).raw("classes", by_class.str());
+  std::puts(j.str().c_str());
   return 0;
 }

@@ -21,14 +21,18 @@
 #include <thread>
 #include <vector>
 
+#include "json.h"
+#include "options.h"
+#include "sdp_args.h"
 #include "sdp_replay_lib.h"
 #include "sdp_socket.h"
+#include "unique_fd.h"
 
 namespace {
 
 using namespace sdp::replay;
 
-constexpr const char* kUsage = R"(NAME
+constexpr const char* kHeader = R"(NAME
     sdp-replay - re-inject captured SDP packets, as captured or tampered
 
 SYNOPSIS
@@ -58,40 +62,14 @@ DESCRIPTION
             {"selected":P,"sent":N,"bytes":B,"by_type":{"DATA":..,...}}
             (by_type counts sent packets by the captured type).
 
-SELECTION (all given must match)
-    --src ADDR      captured source address
-    --dst ADDR      captured destination address
-    --type LIST     types, comma separated: DATA,GRANT,RESEND,UNKNOWN,BUSY,
-                    NEED_ACK,ACK
-    --index LIST    indices as printed by list: 3,7,10-12
-    --epoch N       common header epoch
+    SELECTION options (all given must match): --src, --dst, --type,
+    --index, --epoch. MUTATION (default: none, packets go out as
+    captured): --flip, --flip-all, --flip-sample (one of them), --dport,
+    --rpc-id. ORDER AND TIMING: --reverse or --shuffle, --repeat,
+    --delay-ms, --gap-us.
+)";
 
-MUTATION (default: none, packets go out as captured)
-    --flip BYTE:BIT flip one bit: BYTE counts from the first byte of the
-                    SDP header, BIT 0 is the least significant (0x01)
-    --flip-all      for each selected packet, send every single-bit variant
-                    of its SDP bytes (8 per byte) and not the packet itself
-    --flip-sample N like --flip-all for control packets; for DATA packets
-                    every bit of the header, of each record's TLS header,
-                    explicit nonce, framing header and tag, and N more
-                    payload bits drawn with --seed
-    --seed N        seed of --flip-sample and --shuffle (default 1)
-    --dport N       rewrite the destination port (to hit another socket)
-    --rpc-id N      rewrite the RPC id (to aim at a live RPC)
-
-ORDER AND TIMING
-    --reverse       send the selected packets in reverse capture order
-    --shuffle       send them in an order drawn with --seed
-    --repeat N      send the whole selection N times (default 1)
-    --delay-ms N    wait N ms before sending
-    --gap-us N      wait N us after each packet (default 0: a full socket
-                    buffer makes sdp-replay wait and retry, never drop)
-
-OTHER
-    --proto N       IP protocol of SDP (default: the loaded module's
-                    ip_proto, else 253)
-    --dry-run       select and count, send nothing
-
+constexpr const char* kFooter = R"(EXIT STATUS
     Exit status: 0 when everything selected was sent, 1 on a send or
     capture error, 2 on bad usage. Needs CAP_NET_RAW.
 
@@ -101,10 +79,7 @@ EXAMPLES
     ip netns exec sdpb sdp-replay send cap.pcap --src 10.77.0.2 --shuffle --dport 5001
 )";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::cerr << "sdp-replay: " << msg << "\nTry 'sdp-replay --help'.\n";
-  std::exit(2);
-}
+[[noreturn]] void usage_error(const std::string& msg) { sdp::usage_error("sdp-replay", msg); }
 
 uint64_t number(const std::string& s, const std::string& what, uint64_t max) {
   if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), ::isdigit))
@@ -119,7 +94,8 @@ std::set<size_t> parse_indices(const std::string& list) {
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
-    std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     size_t dash = item.find('-');
     uint64_t a = number(item.substr(0, dash), "index", 1u << 30);
     uint64_t b = dash == std::string::npos ? a : number(item.substr(dash + 1), "index", 1u << 30);
@@ -141,9 +117,12 @@ struct AddrFilter {
 
 AddrFilter parse_addr(const std::string& s) {
   AddrFilter f;
-  if (inet_pton(AF_INET, s.c_str(), &f.addr) == 1) f.family = AF_INET;
-  else if (inet_pton(AF_INET6, s.c_str(), &f.addr) == 1) f.family = AF_INET6;
-  else usage_error("bad address '" + s + "'");
+  if (inet_pton(AF_INET, s.c_str(), &f.addr) == 1)
+    f.family = AF_INET;
+  else if (inet_pton(AF_INET6, s.c_str(), &f.addr) == 1)
+    f.family = AF_INET6;
+  else
+    usage_error("bad address '" + s + "'");
   return f;
 }
 
@@ -170,9 +149,6 @@ class Senders {
   explicit Senders(int proto) : proto_(proto) {}
   Senders(const Senders&) = delete;
   Senders& operator=(const Senders&) = delete;
-  ~Senders() {
-    for (auto& [k, fd] : fds_) close(fd);
-  }
 
   // Sends one datagram; false (errno set) on failure.
   bool send(const Captured& c, const std::vector<uint8_t>& bytes) {
@@ -205,10 +181,13 @@ class Senders {
 
   int socket_for(const Captured& c) {
     std::string key = std::to_string(c.family) + "/" + address_string(c.family, c.src);
-    if (auto it = fds_.find(key); it != fds_.end()) return it->second;
-    int fd = socket(c.family, SOCK_RAW, proto_);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket(SOCK_RAW) (needs CAP_NET_RAW)");
-    fds_[key] = fd;
+    if (auto it = fds_.find(key); it != fds_.end()) return it->second.get();
+    sdp::UniqueFd owned(socket(c.family, SOCK_RAW, proto_));
+    if (!owned)
+      throw std::system_error(errno, std::generic_category(),
+                              "socket(SOCK_RAW) (needs CAP_NET_RAW)");
+    int fd = owned.get();
+    fds_[key] = std::move(owned);
     // Let the kernel fragment datagrams larger than the MTU (GSO segments).
     int dont = c.family == AF_INET ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT;
     if (c.family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof(dont))
@@ -226,7 +205,7 @@ class Senders {
   }
 
   int proto_;
-  std::map<std::string, int> fds_;
+  std::map<std::string, sdp::UniqueFd> fds_;
 };
 
 std::vector<Captured> select(std::vector<Captured> all, const Options& o) {
@@ -270,21 +249,19 @@ int run_send(const Options& o) {
       if (o.flip) {
         emit(c, flipped(c.sdp, *o.flip));
       } else if (o.flip_all || o.flip_sample) {
-        auto flips = o.flip_all ? all_flips(c.sdp.size()) : sample_flips(c.sdp, *o.flip_sample, o.seed + c.index);
+        auto flips = o.flip_all ? all_flips(c.sdp.size())
+                                : sample_flips(c.sdp, *o.flip_sample, o.seed + c.index);
         for (Flip f : flips) emit(c, flipped(c.sdp, f));
       } else {
         emit(c, c.sdp);
       }
     }
   }
-  std::printf("{\"selected\":%zu,\"sent\":%llu,\"bytes\":%llu,\"by_type\":{", sel.size(),
-              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(bytes));
-  bool first = true;
-  for (auto& [k, v] : by_type) {
-    std::printf("%s\"%s\":%llu", first ? "" : ",", k.c_str(), static_cast<unsigned long long>(v));
-    first = false;
-  }
-  std::printf("}}\n");
+  sdp::JsonObject types;
+  for (auto& [k, v] : by_type) types.num(k, v);
+  sdp::JsonObject j;
+  j.num("selected", sel.size()).num("sent", sent).num("bytes", bytes).raw("by_type", types.str());
+  std::puts(j.str().c_str());
   return 0;
 }
 
@@ -292,93 +269,99 @@ int run_send(const Options& o) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
-  }
-  std::string mode = args[0];
-  if (mode != "list" && mode != "send") usage_error("unknown mode '" + mode + "'");
   Options o;
   int flip_modes = 0;
-  for (size_t i = 1; i < args.size(); i++) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) usage_error(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--proto") {
-      o.proto = static_cast<int>(number(value(), "protocol", 255));
-    } else if (mode == "list" && a[0] == '-') {
-      usage_error("list takes only --proto");
-    } else if (a == "--src") {
-      o.src = parse_addr(value());
-    } else if (a == "--dst") {
-      o.dst = parse_addr(value());
-    } else if (a == "--type") {
-      const std::string& list = value();
-      size_t pos = 0;
-      for (;;) {
-        size_t comma = list.find(',', pos);
-        std::string t = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        int v = type_from_name(t);
-        if (v < 0) usage_error("unknown packet type '" + t + "'");
-        o.types.insert(v);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-    } else if (a == "--index") {
-      o.indices = parse_indices(value());
-    } else if (a == "--epoch") {
-      o.epoch = static_cast<uint8_t>(number(value(), "epoch", 255));
-    } else if (a == "--flip") {
-      try {
-        o.flip = parse_flip(value());
-      } catch (const std::invalid_argument& e) {
-        usage_error(e.what());
-      }
-      flip_modes++;
-    } else if (a == "--flip-all") {
-      o.flip_all = true;
-      flip_modes++;
-    } else if (a == "--flip-sample") {
-      o.flip_sample = number(value(), "sample size", 1u << 24);
-      flip_modes++;
-    } else if (a == "--seed") {
-      o.seed = number(value(), "seed", UINT64_MAX);
-    } else if (a == "--dport") {
-      uint64_t p = number(value(), "port", 65535);
-      if (!p) usage_error("--dport must be 1..65535");
-      o.dport = static_cast<uint16_t>(p);
-    } else if (a == "--rpc-id") {
-      o.rpc_id = number(value(), "RPC id", UINT64_MAX);
-    } else if (a == "--reverse") {
-      o.reverse = true;
-    } else if (a == "--shuffle") {
-      o.shuffle = true;
-    } else if (a == "--repeat") {
-      o.repeat = number(value(), "repeat count", 1000000);
-    } else if (a == "--delay-ms") {
-      o.delay_ms = number(value(), "delay", 3600000);
-    } else if (a == "--gap-us") {
-      o.gap_us = number(value(), "gap", 10000000);
-    } else if (a == "--dry-run") {
-      o.dry_run = true;
-    } else if (a[0] == '-' || !o.pcap.empty()) {
-      usage_error("unknown option '" + a + "'");
-    } else {
-      o.pcap = a;
-    }
+  bool flip_all = false;
+  auto addr = [](std::optional<AddrFilter>& out) {
+    return [&out](const std::string& v) { out = parse_addr(v); };
+  };
+  sdp::OptionParser p("sdp-replay", kHeader, kFooter);
+  p.value("--src", "ADDR", "select: captured source address", addr(o.src))
+      .value("--dst", "ADDR", "select: captured destination address", addr(o.dst))
+      .value("--type", "LIST",
+             "select: types, comma separated: DATA,GRANT,RESEND,UNKNOWN,\nBUSY,NEED_ACK,ACK",
+             [&](const std::string& list) {
+               for (const auto& t : sdp::split_list(list)) {
+                 int v = type_from_name(t);
+                 if (v < 0) throw sdp::UsageError("unknown packet type '" + t + "'");
+                 o.types.insert(v);
+               }
+             })
+      .value("--index", "LIST", "select: indices as printed by list: 3,7,10-12",
+             [&](const std::string& v) { o.indices = parse_indices(v); })
+      .value("--epoch", "N", "select: common header epoch",
+             [&](const std::string& v) {
+               o.epoch = static_cast<uint8_t>(sdp::OptionParser::number_in("--epoch", v, 0, 255));
+             })
+      .value("--flip", "BYTE:BIT",
+             "flip one bit: BYTE counts from the first byte of the SDP\nheader, BIT 0 is the least "
+             "significant (0x01)",
+             [&](const std::string& v) {
+               o.flip = parse_flip(v);
+               flip_modes++;
+             })
+      .flag(
+          "--flip-all",
+          "for each selected packet, send every single-bit variant\nof its SDP bytes (8 per byte) "
+          "and not the packet itself",
+          flip_all)
+      .value(
+          "--flip-sample", "N",
+          "like --flip-all for control packets; for DATA packets\nevery bit of the header, of each "
+          "record's TLS header,\nexplicit nonce, framing header and tag, and N more\npayload bits "
+          "drawn with --seed",
+          [&](const std::string& v) {
+            o.flip_sample = sdp::OptionParser::number_in("--flip-sample", v, 0, 1u << 24);
+            flip_modes++;
+          })
+      .number("--seed", "N", "seed of --flip-sample and --shuffle (default 1)", o.seed, 0,
+              UINT64_MAX)
+      .value("--dport", "N", "rewrite the destination port (to hit another socket)",
+             [&](const std::string& v) {
+               o.dport =
+                   static_cast<uint16_t>(sdp::OptionParser::number_in("--dport", v, 1, 65535));
+             })
+      .value("--rpc-id", "N", "rewrite the RPC id (to aim at a live RPC)",
+             [&](const std::string& v) {
+               o.rpc_id = sdp::OptionParser::number_in("--rpc-id", v, 0, UINT64_MAX);
+             })
+      .flag("--reverse", "send the selected packets in reverse capture order", o.reverse)
+      .flag("--shuffle", "send them in an order drawn with --seed", o.shuffle)
+      .number("--repeat", "N", "send the whole selection N times (default 1)", o.repeat, 0, 1000000)
+      .number("--delay-ms", "N", "wait N ms before sending", o.delay_ms, 0, 3600000)
+      .number("--gap-us", "N",
+              "wait N us after each packet (default 0: a full socket\nbuffer makes sdp-replay wait "
+              "and retry, never drop)",
+              o.gap_us, 0, 10000000)
+      .number("--proto", "N",
+              "IP protocol of SDP (default: the loaded module's\nip_proto, else 253)", o.proto, 1,
+              255)
+      .flag("--dry-run", "select and count, send nothing", o.dry_run);
+  std::vector<std::string> rest = p.parse_modes_or_exit(args);
+  if (rest.empty()) usage_error("no mode given (list or send)");
+  std::string mode = rest[0];
+  if (mode != "list" && mode != "send") usage_error("unknown mode '" + mode + "'");
+  if (rest.size() < 2) usage_error(mode + " needs a capture file");
+  if (rest.size() > 2) usage_error("unexpected argument '" + rest[2] + "'");
+  o.pcap = rest[1];
+  if (flip_all) {
+    o.flip_all = true;
+    flip_modes++;
   }
-  if (o.pcap.empty()) usage_error(mode + " needs a capture file");
+  if (mode == "list") {
+    // list takes only --proto.
+    if (flip_modes || o.src || o.dst || !o.types.empty() || o.indices || o.epoch || o.dport ||
+        o.rpc_id || o.reverse || o.shuffle || o.dry_run || o.repeat != 1 || o.delay_ms ||
+        o.gap_us || o.seed != 1)
+      usage_error("list takes only --proto");
+  }
   if (flip_modes > 1) usage_error("--flip, --flip-all and --flip-sample exclude each other");
   if (o.reverse && o.shuffle) usage_error("--reverse and --shuffle exclude each other");
   if (!o.proto) o.proto = sdp::ip_protocol();
   try {
     if (mode == "list") {
-      for (const auto& c : read_pcap(o.pcap, o.proto)) std::printf("%s\n", describe_json(c).c_str());
+      for (const auto& c : read_pcap(o.pcap, o.proto))
+        std::printf("%s\n", describe_json(c).c_str());
       return 0;
     }
     return run_send(o);

@@ -2,143 +2,85 @@
 #include "sdp_replay_lib.h"
 
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <set>
 #include <stdexcept>
 
+#include "byteorder.h"
+#include "json.h"
+#include "pcap_frame.h"
 #include "sdp_record.h"
 #include "sdp_wire.h"
 
 namespace sdp::replay {
 
-namespace {
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) { return static_cast<uint32_t>(be16(p)) << 16 | be16(p + 2); }
-
-constexpr uint16_t kEthIPv4 = 0x0800, kEthIPv6 = 0x86dd;
-
-// The network-layer bytes of a frame and their ethertype; false if none.
-bool network_layer(int dlt, std::span<const uint8_t> f, uint16_t& ethertype,
-                   std::span<const uint8_t>& net) {
-  size_t off = 0;
-  switch (dlt) {
-    case DLT_EN10MB:
-      if (f.size() < 14) return false;
-      ethertype = be16(&f[12]);
-      off = 14;
-      while ((ethertype == 0x8100 || ethertype == 0x88a8) && f.size() >= off + 4) {
-        ethertype = be16(&f[off + 2]);
-        off += 4;
-      }
-      break;
-    case DLT_LINUX_SLL:
-      if (f.size() < 16) return false;
-      ethertype = be16(&f[14]);
-      off = 16;
-      break;
-    case DLT_LINUX_SLL2:
-      if (f.size() < 20) return false;
-      ethertype = be16(&f[0]);
-      off = 20;
-      break;
-    case DLT_RAW:
-    case DLT_IPV4:
-    case DLT_IPV6:
-      if (f.empty()) return false;
-      ethertype = (f[0] >> 4) == 6 ? kEthIPv6 : kEthIPv4;
-      break;
-    default:
-      throw std::runtime_error("unsupported link type " + std::to_string(dlt) +
-                               " (capture on an Ethernet or 'any' device)");
-  }
-  net = f.subspan(off);
-  return true;
-}
-
-void truncated(size_t have, size_t want) {
-  throw std::runtime_error("an SDP packet was captured with " + std::to_string(have) + " of its " +
-                           std::to_string(want) +
-                           " bytes: capture with the full snap length (tcpdump -s 0)");
-}
-
-}  // namespace
-
-bool parse_frame(int dlt, std::span<const uint8_t> frame, int proto, Captured& out) {
-  uint16_t ethertype = 0;
-  std::span<const uint8_t> ip;
-  if (!network_layer(dlt, frame, ethertype, ip)) return false;
-  size_t hlen, total;
-  if (ethertype == kEthIPv4) {
-    if (ip.size() < 20 || (ip[0] >> 4) != 4) return false;
-    hlen = (ip[0] & 15u) * 4;
-    if (hlen < 20 || ip.size() < hlen || ip[9] != proto) return false;
-    uint16_t frag = be16(&ip[6]);
-    if (frag & 0x3fff) return false;  // a fragment: not a whole SDP packet
-    total = be16(&ip[2]);
-    if (total == 0) total = ip.size();  // GSO packet longer than 64 KiB
-    if (total < hlen) return false;
-    out.family = AF_INET;
-    out.src = out.dst = in6_addr{};
-    std::memcpy(&out.src, &ip[12], 4);
-    std::memcpy(&out.dst, &ip[16], 4);
-  } else if (ethertype == kEthIPv6) {
-    if (ip.size() < 40 || (ip[0] >> 4) != 6 || ip[6] != proto) return false;
-    hlen = 40;
-    total = 40 + static_cast<size_t>(be16(&ip[4]));
-    out.family = AF_INET6;
-    std::memcpy(&out.src, &ip[8], 16);
-    std::memcpy(&out.dst, &ip[24], 16);
-  } else {
-    return false;
-  }
-  if (ip.size() < total) truncated(ip.size() - hlen, total - hlen);
-  out.sdp.assign(ip.begin() + static_cast<ptrdiff_t>(hlen), ip.begin() + static_cast<ptrdiff_t>(total));
+bool parse_frame(int dlt, std::span<const uint8_t> frame, size_t wire_len, int proto,
+                 Captured& out) {
+  pcap::FrameResult r = pcap::parse_frame(dlt, frame, wire_len, proto);
+  if (r.kind == pcap::Frame::bad_linktype) throw std::runtime_error(r.why);
+  if (r.kind != pcap::Frame::sdp) return false;  // other protocols, fragments
+  const pcap::SdpPacket& p = r.packet;
+  if (p.truncated())
+    throw std::runtime_error("an SDP packet was captured with " + std::to_string(p.bytes.size()) +
+                             " of its " + std::to_string(p.wire_len) +
+                             " bytes: capture with the full snap length (tcpdump -s 0)");
+  out.family = p.family;
+  out.src = out.dst = in6_addr{};
+  std::memcpy(&out.src, p.src.data(), p.family == AF_INET ? 4 : 16);
+  std::memcpy(&out.dst, p.dst.data(), p.family == AF_INET ? 4 : 16);
+  out.sdp.assign(p.bytes.begin(), p.bytes.end());
   return true;
 }
 
 std::vector<Captured> read_pcap(const std::string& path, int proto) {
-  char err[PCAP_ERRBUF_SIZE] = "";
-  std::unique_ptr<pcap_t, decltype(&pcap_close)> p(pcap_open_offline(path.c_str(), err), &pcap_close);
-  if (!p) throw std::runtime_error("cannot read capture " + path + ": " + err);
-  int dlt = pcap_datalink(p.get());
+  pcap::File f(path);
+  int dlt = f.linktype();
   std::vector<Captured> v;
-  pcap_pkthdr* h;
-  const u_char* data;
-  int rc;
-  while ((rc = pcap_next_ex(p.get(), &h, &data)) == 1) {
+  std::string err = f.each([&](std::span<const uint8_t> frame, size_t wire_len) {
     Captured c;
-    if (!parse_frame(dlt, std::span<const uint8_t>(data, h->caplen), proto, c)) continue;
+    if (!parse_frame(dlt, frame, wire_len, proto, c)) return;
     c.index = v.size();
     v.push_back(std::move(c));
-  }
-  if (rc == PCAP_ERROR) throw std::runtime_error(path + ": " + pcap_geterr(p.get()));
+  });
+  if (!err.empty()) throw std::runtime_error(path + ": " + err);
   return v;
 }
+
+namespace {
+
+template <typename T>
+T load(std::span<const uint8_t> b) {
+  T t;
+  std::memcpy(&t, b.data(), sizeof(t));
+  return t;
+}
+
+}  // namespace
 
 Summary summarize(std::span<const uint8_t> sdp) {
   Summary s;
   if (sdp.size() < sizeof(sdp_common_hdr)) return s;
-  const uint8_t* p = sdp.data();
-  s.sport = be16(p);
-  s.dport = be16(p + 2);
-  s.seq = be32(p + 4);
-  s.flags = p[9];
-  s.epoch = p[10];
-  s.type = p[13];
-  s.rpc_id = sdp_get_be64(p + 20);
+  auto c = load<sdp_common_hdr>(sdp);
+  s.sport = be(c.sport);
+  s.dport = be(c.dport);
+  s.seq = be(c.seq);
+  s.flags = c.flags;
+  s.epoch = c.epoch;
+  s.type = c.type;
+  s.rpc_id = be(c.rpc_id);
   s.hdr_len = sdp_hdr_len(s.type);
   if (s.hdr_len > sdp.size()) s.hdr_len = 0;
   if (s.type == SDP_PKT_DATA && s.hdr_len) {
-    s.msg_len = be32(p + 28);
-    s.rec_plain = be16(p + 36);
+    auto d = load<sdp_data_hdr>(sdp);
+    s.msg_len = be(d.msg_len);
+    s.rec_plain = be(d.rec_plain);
   }
   return s;
 }
@@ -206,7 +148,8 @@ std::vector<Flip> sample_flips(std::span<const uint8_t> sdp, size_t extra, uint6
   }
   std::mt19937_64 rng(seed);
   size_t payload_bits = payload * 8, room = 0;
-  for (size_t b = s.hdr_len * 8; b < sdp.size() * 8; b++) room += !set.count({b / 8, unsigned(b % 8)});
+  for (size_t b = s.hdr_len * 8; b < sdp.size() * 8; b++)
+    room += !set.count({b / 8, unsigned(b % 8)});
   extra = std::min(extra, room);
   for (size_t added = 0; added < extra;) {
     size_t b = s.hdr_len * 8 + rng() % payload_bits;
@@ -238,14 +181,15 @@ Flip parse_flip(const std::string& s) {
 }
 
 void set_dport(std::vector<uint8_t>& sdp, uint16_t port) {
-  if (sdp.size() < 4) throw std::out_of_range("packet too short for a destination port");
-  sdp[2] = static_cast<uint8_t>(port >> 8);
-  sdp[3] = static_cast<uint8_t>(port);
+  if (sdp.size() < sizeof(sdp_common_hdr))
+    throw std::out_of_range("packet too short for a destination port");
+  put_be16(&sdp[offsetof(sdp_common_hdr, dport)], port);
 }
 
 void set_rpc_id(std::vector<uint8_t>& sdp, uint64_t id) {
-  if (sdp.size() < sizeof(sdp_common_hdr)) throw std::out_of_range("packet too short for an RPC id");
-  sdp_put_be64(&sdp[20], id);
+  if (sdp.size() < sizeof(sdp_common_hdr))
+    throw std::out_of_range("packet too short for an RPC id");
+  put_be64(&sdp[offsetof(sdp_common_hdr, rpc_id)], id);
 }
 
 bool whole_records(std::span<const uint8_t> sdp) {
@@ -272,16 +216,18 @@ std::string address_string(int family, const in6_addr& a) {
 
 std::string describe_json(const Captured& c) {
   Summary s = summarize(c.sdp);
-  char b[512];
-  std::snprintf(b, sizeof(b),
-                "{\"index\":%zu,\"family\":%d,\"src\":\"%s\",\"dst\":\"%s\",\"type\":\"%s\","
-                "\"sport\":%u,\"dport\":%u,\"flags\":%u,\"epoch\":%u,\"rpc_id\":%llu,\"seq\":%u,"
-                "\"msg_len\":%u,\"rec_plain\":%u,\"whole_records\":%s,\"len\":%zu}",
-                c.index, c.family == AF_INET ? 4 : 6, address_string(c.family, c.src).c_str(),
-                address_string(c.family, c.dst).c_str(), type_name(s.type).c_str(), s.sport,
-                s.dport, s.flags, s.epoch, static_cast<unsigned long long>(s.rpc_id), s.seq,
-                s.msg_len, s.rec_plain, whole_records(c.sdp) ? "true" : "false", c.sdp.size());
-  return b;
+  JsonObject j;
+  j.num("index", c.index).num("family", c.family == AF_INET ? 4 : 6);
+  j.str("src", address_string(c.family, c.src)).str("dst", address_string(c.family, c.dst));
+  j.str("type", type_name(s.type))
+      .num("sport", s.sport)
+      .num("dport", s.dport)
+      .num("flags", s.flags);
+  j.num("epoch", s.epoch).num("rpc_id", s.rpc_id).num("seq", s.seq).num("msg_len", s.msg_len);
+  j.num("rec_plain", s.rec_plain)
+      .boolean("whole_records", whole_records(c.sdp))
+      .num("len", c.sdp.size());
+  return j.str();
 }
 
 }  // namespace sdp::replay

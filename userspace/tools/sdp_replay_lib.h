@@ -17,8 +17,8 @@ namespace sdp::replay {
 // One SDP packet of a capture: the IP addresses and the SDP bytes (common
 // header onwards) exactly as captured.
 struct Captured {
-  size_t index = 0;  // among the SDP packets of the capture, from 0
-  int family = 0;    // AF_INET or AF_INET6
+  size_t index = 0;       // among the SDP packets of the capture, from 0
+  int family = 0;         // AF_INET or AF_INET6
   in6_addr src{}, dst{};  // IPv4 as the first 4 bytes
   std::vector<uint8_t> sdp;
 };
@@ -30,9 +30,9 @@ struct Summary {
   uint32_t seq = 0;
   uint8_t flags = 0, epoch = 0;
   uint64_t rpc_id = 0;
-  uint32_t msg_len = 0;     // DATA only
-  uint16_t rec_plain = 0;   // DATA only
-  size_t hdr_len = 0;       // of its type, 0 if unknown or truncated
+  uint32_t msg_len = 0;    // DATA only
+  uint16_t rec_plain = 0;  // DATA only
+  size_t hdr_len = 0;      // of its type, 0 if unknown or truncated
 };
 
 // One flipped bit: byte offset from the start of the SDP header, bit 0 = 0x01.
@@ -43,13 +43,14 @@ struct Flip {
   auto operator<=>(const Flip&) const = default;
 };
 
-// The SDP packet inside one captured frame of link type `dlt` (DLT_EN10MB,
-// DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6) whose IP
-// protocol is `proto`. Returns false for anything else (other protocols,
-// non-first IPv4 fragments, IPv6 extension headers). Throws
-// std::runtime_error if the frame is an SDP packet cut short by the
-// capture's snap length or an unsupported link type.
-bool parse_frame(int dlt, std::span<const uint8_t> frame, int proto, Captured& out);
+// The SDP packet inside one captured frame (the first caplen bytes of a
+// frame of wire_len bytes) of link type `dlt` whose IP protocol is `proto`
+// (userspace/common/pcap_frame.h: link types, IPv6 extension headers,
+// length 0). Returns false for anything else (other protocols, fragments,
+// malformed IP). Throws std::runtime_error if the frame is an SDP packet
+// cut short by the capture's snap length or of an unsupported link type.
+bool parse_frame(int dlt, std::span<const uint8_t> frame, size_t wire_len, int proto,
+                 Captured& out);
 
 // Every SDP packet of a pcap file (libpcap pcap_open_offline). Throws
 // std::runtime_error with libpcap's message on a bad file.

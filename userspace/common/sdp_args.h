@@ -17,8 +17,8 @@ std::vector<size_t> parse_size_list(const std::string& list);
 // "a,b,c" -> {"a", "b", "c"}.
 std::vector<std::string> split_list(const std::string& list);
 
-// Walks a tool's options: while (a.next()) { if (a.opt() == "--port") port = a.number(1, 65535); ... }
-// Errors are std::invalid_argument naming the option.
+// Walks a tool's options: while (a.next()) { if (a.opt() == "--port") port =
+// a.number(1, 65535); ... } Errors are std::invalid_argument naming the option.
 class ArgCursor {
  public:
   // args[first] is the first option.

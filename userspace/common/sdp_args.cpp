@@ -50,7 +50,8 @@ uint64_t ArgCursor::number(uint64_t lo, uint64_t hi) {
   const std::string& name = opt();
   uint64_t v = parse_size(value(), name.c_str());
   if (v < lo || v > hi)
-    throw std::invalid_argument(name + " must be " + std::to_string(lo) + ".." + std::to_string(hi));
+    throw std::invalid_argument(name + " must be " + std::to_string(lo) + ".." +
+                                std::to_string(hi));
   return v;
 }
 

@@ -1,4 +1,0 @@
-#!/usr/bin/env bash
-# t-netem.sh with every RPC encrypted, AES-128-GCM.
-# vm/run: --timeout 900
-SDP_TEST_CIPHER=aes-gcm-128 exec "$(dirname "$0")/t-netem.sh"
