@@ -45,6 +45,13 @@ struct sdp_parsed {
 	__u8  flags;		/* SDP_F_* */
 	__u16 hdr_len;		/* doff * 4 */
 	__u32 l4_len;		/* SDP header + payload, from the IP header */
+	__u8  family;		/* 4 or 6 */
+	__u8  epoch;		/* key epoch, 0 = plaintext */
+	__u16 dport;		/* host byte order */
+	__u8  daddr[16];	/* like key.addr */
+	__u64 ctrl_seq;		/* control packet under a key whose trailer
+				 * is in the frame: its ctrl_seq, else 0
+				 */
 };
 
 struct sdp_vlan_tag {
@@ -118,6 +125,10 @@ static __always_inline int sdp_parse(void *data, void *data_end, __u8 proto,
 		out->key.addr[10] = 0xff;
 		out->key.addr[11] = 0xff;
 		__builtin_memcpy(&out->key.addr[12], &ip->saddr, 4);
+		out->daddr[10] = 0xff;
+		out->daddr[11] = 0xff;
+		__builtin_memcpy(&out->daddr[12], &ip->daddr, 4);
+		out->family = 4;
 	} else if (eth_proto == ETH_P_IPV6) {
 		struct ipv6hdr *ip6 = l3;
 
@@ -130,6 +141,8 @@ static __always_inline int sdp_parse(void *data, void *data_end, __u8 proto,
 		if (l4_len > (__u64)(data_end - l4))
 			return SDP_PARSE_MALFORMED;
 		__builtin_memcpy(out->key.addr, &ip6->saddr, 16);
+		__builtin_memcpy(out->daddr, &ip6->daddr, 16);
+		out->family = 6;
 	} else {
 		return SDP_PARSE_NOT_SDP;
 	}
@@ -152,6 +165,19 @@ static __always_inline int sdp_parse(void *data, void *data_end, __u8 proto,
 	out->key.rpc_id = bpf_be64_to_cpu(sh->rpc_id);
 	out->key.sport = bpf_ntohs(sh->sport);
 	out->key.from_server = !!(sh->flags & SDP_F_FROM_SERVER);
+	out->epoch = sh->epoch;
+	out->dport = bpf_ntohs(sh->dport);
+	if (sh->epoch && sh->type != SDP_PKT_DATA &&
+	    l4_len >= hlen + SDP_CTRL_TRAILER_LEN) {
+		/* hlen is one of the header lengths: at most 48 bytes. */
+		__u8 *t = (__u8 *)sh + (hlen & 0x3f);
+		__be64 seq;
+
+		if ((void *)(t + SDP_CTRL_SEQ_LEN) > data_end)
+			return SDP_PARSE_OK;	/* not in the linear part */
+		__builtin_memcpy(&seq, t, sizeof(seq));
+		out->ctrl_seq = bpf_be64_to_cpu(seq);
+	}
 	return SDP_PARSE_OK;
 }
 

@@ -11,12 +11,25 @@
  *   message is kept in sdp_steer_log for bpftool.
  * - Everything else gets XDP_PASS: the module validates and drops.
  *
- * Map layouts: sdp_xdp_abi.h. Written for the 6.1 verifier: no kfuncs, no
- * helpers or map types newer than 5.x.
+ * Two programs share the maps: sdp_xdp does the above; sdp_xdp_guard (what
+ * sdpctl attaches) first asks sdp.ko about every packet under a key
+ * (kfunc bpf_sdp_xdp_early_drop, uapi/linux/sdp_xdp.h) and drops the
+ * replays the module would drop after authentication anyway, counted per
+ * reason. sdp_xdp needs no module, so the tests can run it anywhere.
+ *
+ * Map layouts: sdp_xdp_abi.h. Written for the 6.1 verifier: helpers and
+ * map types of 5.x, the kfunc API of 6.0.
  */
 #include "sdp_parse.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Weak: an object without sdp.ko loaded still loads sdp_xdp (sdpctl and
+ * the tests turn sdp_xdp_guard's autoload off then).
+ */
+extern int bpf_sdp_xdp_early_drop(struct xdp_md *ctx, struct sdp_xdp_query *q,
+				  __u32 q__sz) __ksym __weak;
 
 /* IP protocol number of SDP; set between skeleton open and load. */
 const volatile __u8 sdp_proto = SDP_IPPROTO_DEFAULT;
@@ -29,9 +42,9 @@ struct {
 } sdp_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SDP_STEER_MAX_DEVICES);
+	__type(key, __u32);	/* ifindex */
 	__type(value, struct sdp_steer_cfg);
 } sdp_steer_cfg SEC(".maps");
 
@@ -88,13 +101,14 @@ static __always_inline void sdp_log_steer(const struct sdp_msg_key *key,
 }
 
 /* DATA packet: redirect to the message's CPU, or pass. */
-static __always_inline int sdp_steer(const struct sdp_parsed *p, __u64 bytes)
+static __always_inline int sdp_steer(struct xdp_md *ctx,
+				     const struct sdp_parsed *p, __u64 bytes)
 {
+	__u32 ifindex = ctx->ingress_ifindex, n, idx, cpu;
 	struct sdp_steer_cfg *cfg;
-	__u32 zero = 0, n, idx, cpu;
 	long act;
 
-	cfg = bpf_map_lookup_elem(&sdp_steer_cfg, &zero);
+	cfg = bpf_map_lookup_elem(&sdp_steer_cfg, &ifindex);
 	if (!cfg || cfg->enabled != 1)
 		return XDP_PASS;
 	n = cfg->ncpus;
@@ -122,13 +136,32 @@ static __always_inline int sdp_steer(const struct sdp_parsed *p, __u64 bytes)
 	return XDP_PASS;
 }
 
-SEC("xdp")
-int sdp_xdp(struct xdp_md *ctx)
+/* What sdp.ko says about a packet under a key: an early drop verdict. */
+static __always_inline int sdp_early_drop(struct xdp_md *ctx,
+					  const struct sdp_parsed *p)
+{
+	struct sdp_xdp_query q = {};
+
+	__builtin_memcpy(q.saddr, p->key.addr, sizeof(q.saddr));
+	__builtin_memcpy(q.daddr, p->daddr, sizeof(q.daddr));
+	q.rpc_id = p->key.rpc_id;
+	q.ctrl_seq = p->ctrl_seq;
+	q.sport = p->key.sport;
+	q.dport = p->dport;
+	q.family = p->family;
+	q.type = p->type;
+	q.flags = p->flags;
+	q.epoch = p->epoch;
+	return bpf_sdp_xdp_early_drop(ctx, &q, sizeof(q));
+}
+
+static __always_inline int sdp_xdp_run(struct xdp_md *ctx, int guard)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 bytes = data_end - data;
 	struct sdp_parsed p;
+	int v;
 
 	switch (sdp_parse(data, data_end, sdp_proto, &p)) {
 	case SDP_PARSE_OK:
@@ -146,7 +179,26 @@ int sdp_xdp(struct xdp_md *ctx)
 
 	/* sdp_parse() accepted the type, so the slot is in 0..8. */
 	sdp_count(p.type - SDP_PKT_TYPE_MIN, bytes);
+	if (guard && p.epoch) {
+		v = sdp_early_drop(ctx, &p);
+		if (v > SDP_XDP_VERDICT_PASS && v <= SDP_XDP_VERDICT_MAX) {
+			sdp_count(SDP_XDP_STAT_DROP_SLOT(v), bytes);
+			return XDP_DROP;
+		}
+	}
 	if (p.type != SDP_PKT_DATA)
 		return XDP_PASS;
-	return sdp_steer(&p, bytes);
+	return sdp_steer(ctx, &p, bytes);
+}
+
+SEC("xdp")
+int sdp_xdp(struct xdp_md *ctx)
+{
+	return sdp_xdp_run(ctx, 0);
+}
+
+SEC("xdp")
+int sdp_xdp_guard(struct xdp_md *ctx)
+{
+	return sdp_xdp_run(ctx, 1);
 }

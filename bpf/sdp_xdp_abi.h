@@ -13,6 +13,8 @@
 
 #include <linux/types.h>
 
+#include "../kmod/uapi/linux/sdp_xdp.h"
+
 /* Paths sdpctl pins the maps under (see bpf/README.md). */
 #define SDP_BPF_PIN_DIR "/sys/fs/bpf/sdp"
 
@@ -38,8 +40,15 @@ enum sdp_xdp_stat_slot {
 	SDP_XDP_STAT_FRAGMENT = 11,	/* IPv4 fragment of sdp_proto */
 	SDP_XDP_STAT_STEERED = 12,	/* DATA redirected to a CPU */
 	SDP_XDP_STAT_STEER_FALLBACK = 13, /* DATA passed: CPU not in cpumap */
-	SDP_XDP_STAT_SLOTS = 14,
+	/* Dropped early by sdp_xdp_guard (enum sdp_xdp_verdict, 1..3): */
+	SDP_XDP_STAT_DROP_FINISHED_REQUEST = 14,
+	SDP_XDP_STAT_DROP_COMPLETE_MESSAGE = 15,
+	SDP_XDP_STAT_DROP_CTRL_REPLAY = 16,
+	SDP_XDP_STAT_SLOTS = 17,
 };
+
+/* Slot of an early-drop verdict v (1..SDP_XDP_VERDICT_MAX). */
+#define SDP_XDP_STAT_DROP_SLOT(v) (SDP_XDP_STAT_DROP_FINISHED_REQUEST + (v) - 1)
 
 /* Frames and their bytes (whole frame, Ethernet header included). */
 struct sdp_xdp_stat {
@@ -48,11 +57,15 @@ struct sdp_xdp_stat {
 };
 
 /*
- * sdp_steer_cfg: BPF_MAP_TYPE_ARRAY with one entry (key 0).
- * When enabled == 1 and 1 <= ncpus <= SDP_STEER_MAX_CPUS, every DATA packet
- * goes to CPU cpus[sdp_msg_hash(key) % ncpus] through sdp_cpumap.
+ * sdp_steer_cfg: BPF_MAP_TYPE_HASH keyed by the receiving device's ifindex
+ * (__u32, xdp_md.ingress_ifindex), at most SDP_STEER_MAX_DEVICES entries.
+ * When a device's entry has enabled == 1 and 1 <= ncpus <=
+ * SDP_STEER_MAX_CPUS, every DATA packet it receives goes to CPU
+ * cpus[sdp_msg_hash(key) % ncpus] through sdp_cpumap; a device without an
+ * entry does not steer.
  */
 #define SDP_STEER_MAX_CPUS 64
+#define SDP_STEER_MAX_DEVICES 64
 
 struct sdp_steer_cfg {
 	__u32 enabled;
@@ -85,6 +98,14 @@ struct sdp_steer_rec {
 };
 
 #define SDP_STEER_LOG_ENTRIES 8192
+
+/*
+ * The early replay drop (program sdp_xdp_guard) asks sdp.ko with the kfunc
+ * of kmod/uapi/linux/sdp_xdp.h (struct sdp_xdp_query, enum
+ * sdp_xdp_verdict) and counts each drop verdict v in slot
+ * SDP_XDP_STAT_DROP_SLOT(v).
+ */
+/* Program, maps and device links live under SDP_BPF_PIN_DIR (sdpctl). */
 
 /*
  * Steering hash: 32-bit MurmurHash3 over the eight 32-bit words of the key

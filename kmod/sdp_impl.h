@@ -99,6 +99,9 @@ enum sdp_counter {
 	SDP_CNT_PROVISIONAL_EVICTED,	/* unauthenticated requests forgotten
 					 * to make room (sdp_in.c)
 					 */
+	SDP_CNT_RECORDS_OPENED,		/* records that authenticated */
+	SDP_CNT_BYTES_DECRYPTED,	/* their plaintext bytes */
+	SDP_CNT_MESSAGES_COMPLETED,	/* incoming messages made whole */
 	SDP_CNT_MAX
 };
 

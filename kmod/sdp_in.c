@@ -210,6 +210,8 @@ static int sdp_msgin_open_records(struct sdp_sock *ssk, struct sdp_rpc *rpc,
 		}
 		__set_bit(k, in->opened_map);
 		in->opened++;
+		sdp_count(sdp_sock_net(ssk), SDP_CNT_RECORDS_OPENED, 1);
+		sdp_count(sdp_sock_net(ssk), SDP_CNT_BYTES_DECRYPTED, g.app_len);
 	}
 	return r;
 }
@@ -356,6 +358,7 @@ static enum sdp_drop_reason sdp_rcv_data(struct sdp_sock *ssk,
 	}
 
 	/* The message is complete. */
+	sdp_count(net, SDP_CNT_MESSAGES_COMPLETED, 1);
 	list_del_init(&in->grant_link);
 	if (rpc->is_client) {
 		sdp_ack_note(ssk, rpc, q);

@@ -18,6 +18,7 @@
 #include "sdp_crypto.h"
 #include "sdp_sock.h"
 #include "sdp_out.h"
+#include "sdp_xdp.h"
 
 int sdp_ip_proto = SDP_IPPROTO_DEFAULT;
 module_param_named(ip_proto, sdp_ip_proto, int, 0444);
@@ -98,6 +99,9 @@ static const char *const sdp_counter_names[SDP_CNT_MAX] = {
 	[SDP_CNT_MESSAGES_DISCARDED] = "messages_discarded",
 	[SDP_CNT_OLD_RESPONSES_TAKEN] = "old_responses_taken",
 	[SDP_CNT_PROVISIONAL_EVICTED] = "provisional_evicted",
+	[SDP_CNT_RECORDS_OPENED] = "records_opened",
+	[SDP_CNT_BYTES_DECRYPTED] = "bytes_decrypted",
+	[SDP_CNT_MESSAGES_COMPLETED] = "messages_completed",
 };
 
 static const char *const sdp_drop_names[SDP_DROP_MAX] = {
@@ -150,6 +154,35 @@ static int sdp_stats_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * /proc/net/sdp_cpu_stats: where the receive work ran, one line per
+ * possible CPU after a header naming the columns (XDP steering moves it).
+ */
+static const enum sdp_counter sdp_cpu_columns[] = {
+	SDP_CNT_RX_PACKETS, SDP_CNT_RECORDS_OPENED, SDP_CNT_BYTES_DECRYPTED,
+	SDP_CNT_MESSAGES_COMPLETED,
+};
+
+static int sdp_cpu_stats_show(struct seq_file *seq, void *v)
+{
+	struct sdp_net *sn = sdp_net(seq_file_single_net(seq));
+	int i, cpu;
+
+	seq_puts(seq, "cpu");
+	for (i = 0; i < ARRAY_SIZE(sdp_cpu_columns); i++)
+		seq_printf(seq, " %s", sdp_counter_names[sdp_cpu_columns[i]]);
+	seq_putc(seq, '\n');
+	for_each_possible_cpu(cpu) {
+		const struct sdp_stats *st = per_cpu_ptr(sn->stats, cpu);
+
+		seq_printf(seq, "%d", cpu);
+		for (i = 0; i < ARRAY_SIZE(sdp_cpu_columns); i++)
+			seq_printf(seq, " %llu", st->cnt[sdp_cpu_columns[i]]);
+		seq_putc(seq, '\n');
+	}
+	return 0;
+}
+
 static int __net_init sdp_net_init(struct net *net)
 {
 	struct sdp_net *sn = sdp_net(net);
@@ -160,17 +193,25 @@ static int __net_init sdp_net_init(struct net *net)
 	atomic_set(&sn->rpcs_active, 0);
 	atomic_set(&sn->sockets, 0);
 	if (!proc_create_net_single("sdp_stats", 0444, net->proc_net,
-				    sdp_stats_show, NULL)) {
-		free_percpu(sn->stats);
-		return -ENOMEM;
-	}
+				    sdp_stats_show, NULL))
+		goto out_free;
+	if (!proc_create_net_single("sdp_cpu_stats", 0444, net->proc_net,
+				    sdp_cpu_stats_show, NULL))
+		goto out_stats;
 	return 0;
+
+out_stats:
+	remove_proc_entry("sdp_stats", net->proc_net);
+out_free:
+	free_percpu(sn->stats);
+	return -ENOMEM;
 }
 
 static void __net_exit sdp_net_exit(struct net *net)
 {
 	struct sdp_net *sn = sdp_net(net);
 
+	remove_proc_entry("sdp_cpu_stats", net->proc_net);
 	remove_proc_entry("sdp_stats", net->proc_net);
 	WARN_ON_ONCE(atomic_read(&sn->rpcs_active));
 	free_percpu(sn->stats);
@@ -216,6 +257,11 @@ static int __init sdp_init(void)
 	err = sdp_proto_register();
 	if (err)
 		goto out_offload;
+	/* XDP can still be used without it, but not the early drop. */
+	err = sdp_xdp_kfunc_register();
+	if (err)
+		pr_warn("sdp: cannot register the XDP kfunc %s: %d\n",
+			SDP_XDP_KFUNC_EARLY_DROP, err);
 	pr_info("sdp: loaded, version %s, IP protocol %d, AES-GCM: %s\n",
 		SDP_MODULE_VERSION, sdp_ip_proto, sdp_crypto_driver());
 	return 0;

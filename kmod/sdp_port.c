@@ -71,28 +71,36 @@ static struct sdp_sock *sdp_port_find(const struct net *net, int family,
 }
 
 /*
- * The socket a packet to (its destination address, port) belongs to, with a
- * reference held; NULL if none.
+ * The socket a packet to (daddr, port) belongs to, with a reference held;
+ * NULL if none. daddr is v4-mapped for IPv4.
  */
+struct sdp_sock *sdp_sock_lookup_addr(struct net *net, int family,
+				      const struct in6_addr *daddr, u16 port)
+{
+	struct sdp_sock *ssk;
+
+	/* A packet to the wildcard address belongs to no bound address. */
+	if (sdp_addr_wild(daddr))
+		return NULL;
+	rcu_read_lock();
+	ssk = sdp_port_find(net, family, port, daddr);
+	if (ssk && !refcount_inc_not_zero(&sdp_to_sk(ssk)->sk_refcnt))
+		ssk = NULL;
+	rcu_read_unlock();
+	return ssk;
+}
+
+/* The socket a received packet belongs to (sdp_sock_lookup_addr()). */
 struct sdp_sock *sdp_sock_lookup(struct net *net, int family,
 				 const struct sk_buff *skb, u16 port)
 {
 	struct in6_addr daddr;
-	struct sdp_sock *ssk;
 
 	if (family == AF_INET)
 		ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr, &daddr);
 	else
 		daddr = ipv6_hdr(skb)->daddr;
-	/* A packet to the wildcard address belongs to no bound address. */
-	if (sdp_addr_wild(&daddr))
-		return NULL;
-	rcu_read_lock();
-	ssk = sdp_port_find(net, family, port, &daddr);
-	if (ssk && !refcount_inc_not_zero(&sdp_to_sk(ssk)->sk_refcnt))
-		ssk = NULL;
-	rcu_read_unlock();
-	return ssk;
+	return sdp_sock_lookup_addr(net, family, &daddr, port);
 }
 
 /*

@@ -76,6 +76,7 @@ struct sdp_client_win *sdp_client_win_get(struct sdp_sock *ssk,
 	cw->addr = *addr;
 	cw->port = port;
 	cw->last_used = jiffies;
+	cw->plain_ids = false;
 	sdp_window_init(&cw->win);
 	hlist_add_head(&cw->node, h);
 	return cw;
@@ -440,9 +441,10 @@ struct sdp_rpc *sdp_rpc_new_server(struct sdp_sock *ssk,
 		return NULL;
 	}
 	/* With a key, the id is recorded once its first record authenticates. */
-	if (!pi->epoch)
+	if (!pi->epoch) {
 		sdp_window_update(&cw->win, pi->rpc_id);
-	else
+		cw->plain_ids = true;
+	} else
 		sdp_provisional_add(ssk, rpc);
 	cw->last_used = jiffies;
 	sdp_rpc_insert(ssk, rpc);

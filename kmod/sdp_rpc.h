@@ -106,6 +106,9 @@ struct sdp_client_win {
 	struct in6_addr addr;
 	u16 port;
 	unsigned long last_used;	/* jiffies */
+	bool plain_ids;			/* a plaintext request moved win: it
+					 * holds ids nobody authenticated
+					 */
 	struct sdp_window win;
 };
 

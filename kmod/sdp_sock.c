@@ -7,7 +7,6 @@
  * messages in sdp_out.c and sdp_in.c.
  */
 #include <linux/module.h>
-#include <linux/hash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>

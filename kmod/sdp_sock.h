@@ -91,6 +91,8 @@ void sdp_proto_unregister(void);
 /* sdp_port.c: the global port table */
 struct sdp_sock *sdp_sock_lookup(struct net *net, int family,
 				 const struct sk_buff *skb, u16 port);
+struct sdp_sock *sdp_sock_lookup_addr(struct net *net, int family,
+				      const struct in6_addr *daddr, u16 port);
 int sdp_port_bind(struct sdp_sock *ssk, u16 port,
 		  const struct in6_addr *addr);
 void sdp_unhash(struct sock *sk);

@@ -14,6 +14,7 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,6 +136,7 @@ std::string slot_name(int slot) {
   static const char *const names[SDP_XDP_STAT_SLOTS] = {
       "DATA",     "GRANT", "RESEND",  "UNKNOWN",   "BUSY",     "type 0x15", "type 0x16",
       "NEED_ACK", "ACK",   "not_sdp", "malformed", "fragment", "steered",   "steer_fallback",
+      "drop_finished_request", "drop_complete_message", "drop_ctrl_replay",
   };
   return slot >= 0 && slot < SDP_XDP_STAT_SLOTS ? names[slot] : "?";
 }
@@ -180,6 +182,10 @@ class SdpXdp : public ::testing::Test {
     skel_ = sdp_xdp__open();
     ASSERT_NE(skel_, nullptr) << "sdp_xdp__open: " << strerror(errno);
     skel_->rodata->sdp_proto = proto;
+    // sdp_xdp_guard calls sdp.ko's kfunc: loaded (and so verified) only
+    // where the module is (the VM lanes that load it; t-xdp tests it).
+    bpf_program__set_autoload(skel_->progs.sdp_xdp_guard,
+                              access("/sys/kernel/btf/sdp", F_OK) == 0);
     int err = sdp_xdp__load(skel_);
     ASSERT_EQ(err, 0) << "sdp_xdp__load failed (" << strerror(-err)
                       << "); the verifier log is above";
@@ -261,8 +267,10 @@ class SdpXdp : public ::testing::Test {
     cfg.enabled = enabled;
     cfg.ncpus = ncpus;
     for (size_t i = 0; i < cpus.size() && i < SDP_STEER_MAX_CPUS; i++) cfg.cpus[i] = cpus[i];
-    uint32_t zero = 0;
-    ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(skel_->maps.sdp_steer_cfg), &zero, &cfg, BPF_ANY), 0)
+    // Keyed by the receiving device: BPF_PROG_TEST_RUN runs on lo.
+    uint32_t ifindex = if_nametoindex("lo");
+    ASSERT_NE(ifindex, 0u) << "if_nametoindex(lo): " << strerror(errno);
+    ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(skel_->maps.sdp_steer_cfg), &ifindex, &cfg, BPF_ANY), 0)
         << "update sdp_steer_cfg: " << strerror(errno);
   }
 

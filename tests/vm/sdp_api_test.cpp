@@ -6,7 +6,6 @@
 #include <liburing.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -305,15 +304,7 @@ TEST_P(SdpApi, ThousandConcurrentRpcsOneSocket) {
 }
 
 sdp::KeyMaterial random_keys(uint8_t epoch, uint16_t cipher = SDP_CIPHER_AES_GCM_128) {
-  sdp::KeyMaterial km;
-  km.cipher = cipher;
-  km.epoch = epoch;
-  size_t n = cipher == SDP_CIPHER_AES_GCM_128 ? 16 : 32;
-  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(n);
-  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
-  for (auto* v : {&km.c2s_key, &km.s2c_key, &km.c2s_salt, &km.s2c_salt})
-    EXPECT_EQ(static_cast<ssize_t>(v->size()), getrandom(v->data(), v->size(), 0));
-  return km;
+  return sdp::KeyMaterial::random(cipher, epoch);
 }
 
 sdp_key_info key_info(const sdp::Socket& s, const sdp::Address& peer) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -132,6 +133,23 @@ void KeyMaterial::wipe() noexcept {
     if (!v->empty()) OPENSSL_cleanse(v->data(), v->size());
     v->clear();
   }
+}
+
+KeyMaterial KeyMaterial::random(uint16_t cipher, uint8_t epoch) {
+  KeyMaterial km;
+  km.cipher = cipher;
+  km.epoch = epoch;
+  size_t key_len = cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
+  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(key_len);
+  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
+  for (auto* v : {&km.c2s_key, &km.c2s_salt, &km.s2c_key, &km.s2c_salt})
+    for (size_t got = 0; got < v->size();) {
+      ssize_t n = getrandom(v->data() + got, v->size() - got, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::system_error(errno, std::generic_category(), "getrandom");
+      got += static_cast<size_t>(n);
+    }
+  return km;
 }
 
 KeyMaterial KeyMaterial::clone() const {

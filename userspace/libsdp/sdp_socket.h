@@ -71,6 +71,9 @@ struct KeyMaterial {
   void wipe() noexcept;
 
   static KeyMaterial load(const std::string& path);
+  // Fresh random keys and salts (getrandom(2)) for cipher and epoch.
+  // Throws std::system_error if the kernel has no randomness to give.
+  static KeyMaterial random(uint16_t cipher, uint8_t epoch);
   // The key file text of km (the format above), as load() reads it.
   static std::string format(const KeyMaterial& km);
   // Fresh keys for one session, derived from these with HMAC-SHA256 and a

@@ -2,7 +2,6 @@
 #include "sdpctl_lib.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -362,20 +361,7 @@ std::string render_json(const Status& st) {
 }
 
 std::string new_key_file_text(uint16_t cipher, uint8_t epoch) {
-  size_t key_len = cipher == SDP_CIPHER_AES_GCM_256 ? 32 : 16;
-  sdp::KeyMaterial km;
-  km.cipher = cipher;
-  km.epoch = epoch;
-  for (auto* v : {&km.c2s_key, &km.s2c_key}) v->resize(key_len);
-  for (auto* v : {&km.c2s_salt, &km.s2c_salt}) v->resize(4);
-  for (auto* v : {&km.c2s_key, &km.c2s_salt, &km.s2c_key, &km.s2c_salt})
-    for (size_t got = 0; got < v->size();) {
-      ssize_t n = getrandom(v->data() + got, v->size() - got, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-      got += static_cast<size_t>(n);
-    }
-  return sdp::KeyMaterial::format(km);  // km wipes its keys
+  return sdp::KeyMaterial::format(sdp::KeyMaterial::random(cipher, epoch));  // wiped after
 }
 
 std::string write_key_file(const std::string& path, const std::string& text) {
